@@ -1,0 +1,103 @@
+"""The ``glare`` command: parses arguments and hands over to the modules that do the work."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from glare.pupils import DEFAULT_LOCATOR, LOCATORS, make_locator
+from glare.settings import shared_data_dir
+
+
+def _locate(args: argparse.Namespace) -> int:
+    from glare.faces import FaceFinder
+    from glare.locate import locate_all
+
+    finder, locator = FaceFinder(), make_locator(args.method)
+    out = open(args.jsonl, "w") if args.jsonl else sys.stdout
+    failures = 0
+    try:
+        for record in locate_all([Path(p) for p in args.inputs], finder, locator):
+            failures += "error" in record
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if failures:
+        print(f"{failures} input(s) could not be read; their records hold an \"error\"", file=sys.stderr)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from glare.eye_labels import read_eye_centres, split_of
+    from glare.evaluation import evaluate, format_table, save_cumulative_plot
+
+    faces = read_eye_centres(Path(args.labels))
+    if args.split != "all":
+        faces = [face for face in faces if split_of(face.image) == args.split]
+    if args.limit:
+        faces = faces[: args.limit]
+    if not faces:
+        print(f"no labelled faces in split {args.split!r} of {args.labels}", file=sys.stderr)
+        return 2
+    locators = [make_locator(name) for name in args.methods]
+    print(f"scoring {len(faces)} faces of split {args.split!r} from {args.labels}", file=sys.stderr)
+    report = evaluate(faces, locators, progress=lambda i: i % 200 == 0 and print(f"  {i}/{len(faces)}", file=sys.stderr))
+    print(format_table(report))
+    save_cumulative_plot(report, Path(args.plot), title=f"Pupil localisation, split {args.split}")
+    print(f"cumulative error plot: {args.plot}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from glare.bench import format_report, run_bench
+    from glare.engine import AnalysisSettings
+
+    report = run_bench(Path(args.input), AnalysisSettings(locator=args.method), args.frames, skip_naive=args.no_naive)
+    print(format_report(report))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glare", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    locate = commands.add_parser("locate", help="pupils in images, one JSON object per image")
+    locate.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR")
+    locate.add_argument("--method", choices=list(LOCATORS), default=DEFAULT_LOCATOR)
+    locate.add_argument("--jsonl", metavar="OUT", help="write the JSON lines here instead of to standard output")
+    locate.set_defaults(handler=_locate)
+
+    evaluate = commands.add_parser("eval", help="accuracy against hand-labelled eye centres")
+    evaluate.add_argument("--labels", default=str(shared_data_dir() / "eye-centres.txt"),
+                          help="an eye-centres.txt file (default: the shared data's)")
+    evaluate.add_argument("--methods", nargs="+", choices=list(LOCATORS), default=list(LOCATORS))
+    evaluate.add_argument("--split", choices=["train", "val", "test", "all"], default="test",
+                          help="which part of the labels to score (split by photo, fixed); default: the held-out test part")
+    evaluate.add_argument("--limit", type=int, default=0, help="score at most this many faces")
+    evaluate.add_argument("--plot", default="eval-cumulative.png", help="where to write the cumulative-error PNG")
+    evaluate.set_defaults(handler=_eval)
+
+    bench = commands.add_parser("bench", help="milliseconds per stage against the naive loop")
+    bench.add_argument("--input", required=True, metavar="VIDEO")
+    bench.add_argument("--method", choices=list(LOCATORS), default=DEFAULT_LOCATOR)
+    bench.add_argument("--frames", type=int, default=None, help="time at most this many frames")
+    bench.add_argument("--no-naive", action="store_true", help="skip the naive loop")
+    bench.set_defaults(handler=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"glare {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Eyes: geometry from the 68 landmarks, and upright eye crops with the transform back.
+
+Eyes are named by the person, as dlib does: the right eye is landmarks 36-41 (on the image's
+left in an unmirrored camera image), the left eye is 42-47. Each eye's six points run from the
+corner on the image's left, along the upper lid, to the corner on the image's right, and back
+along the lower lid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+
+EyeSide = Literal["right", "left"]
+EYE_LANDMARKS: dict[EyeSide, slice] = {"right": slice(36, 42), "left": slice(42, 48)}
+
+
+@dataclass(frozen=True)
+class Eye:
+    """One eye's six landmarks, in frame pixels."""
+
+    side: EyeSide
+    contour: np.ndarray
+    """(6, 2) float64: image-left corner, two upper-lid points, image-right corner, two lower-lid points."""
+
+    @property
+    def corners(self) -> tuple[np.ndarray, np.ndarray]:
+        """The image-left and image-right corners."""
+        return self.contour[0], self.contour[3]
+
+    @property
+    def centre(self) -> np.ndarray:
+        """The mean of the six landmarks: the trivial pupil estimate."""
+        return self.contour.mean(axis=0)
+
+    @property
+    def width_px(self) -> float:
+        left, right = self.corners
+        return float(np.linalg.norm(right - left))
+
+    @property
+    def openness(self) -> float:
+        """Lid gap over corner distance (the eye aspect ratio): about 0.3 open, under 0.15 closed."""
+        upper, lower = self.contour[1:3], self.contour[[5, 4]]
+        gap = float(np.linalg.norm(upper - lower, axis=1).mean())
+        return gap / max(self.width_px, 1e-6)
+
+    @property
+    def roll_rad(self) -> float:
+        """The angle of the corner-to-corner line against the image's x axis."""
+        left, right = self.corners
+        return float(np.arctan2(right[1] - left[1], right[0] - left[0]))
+
+
+def eyes_from_landmarks(landmarks: np.ndarray) -> tuple[Eye, Eye]:
+    """The person's (right, left) eyes from 68 dlib landmarks."""
+    return (
+        Eye("right", np.asarray(landmarks[EYE_LANDMARKS["right"]], dtype=np.float64)),
+        Eye("left", np.asarray(landmarks[EYE_LANDMARKS["left"]], dtype=np.float64)),
+    )
+
+
+@dataclass(frozen=True)
+class CropGeometry:
+    """The size of an upright eye crop and how much of its width the eye spans."""
+
+    width: int = 64
+    height: int = 40
+    eye_span: float = 0.6
+    """Corner-to-corner distance as a share of the crop's width."""
+
+    @property
+    def scale_reference(self) -> float:
+        return self.eye_span * self.width
+
+
+@dataclass(frozen=True)
+class EyeCrop:
+    """An eye cut out of a frame, rotated so its corners are level and scaled to a fixed size."""
+
+    image: np.ndarray
+    """(height, width) uint8 gray."""
+    eye: Eye
+    to_crop: np.ndarray
+    """2x3 affine transform from frame pixels to crop pixels."""
+    to_frame: np.ndarray
+    """2x3 affine transform from crop pixels back to frame pixels."""
+    contour: np.ndarray
+    """The eye's six landmarks in crop pixels."""
+
+    @property
+    def frame_px_per_crop_px(self) -> float:
+        return float(np.hypot(self.to_frame[0, 0], self.to_frame[1, 0]))
+
+    def point_to_frame(self, point: np.ndarray) -> np.ndarray:
+        return apply_affine(self.to_frame, np.asarray(point, dtype=np.float64)[None])[0]
+
+
+def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Points (N, 2) through a 2x3 affine transform."""
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def upright_transform(eye: Eye, geometry: CropGeometry) -> np.ndarray:
+    """The 2x3 transform that levels the eye's corners and centres the eye in the crop."""
+    scale = geometry.scale_reference / max(eye.width_px, 1e-6)
+    centre = eye.centre
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(np.degrees(eye.roll_rad)), scale)
+    # getRotationMatrix2D keeps the centre in place; move it to the crop's centre instead.
+    matrix[:, 2] += np.array([(geometry.width - 1) / 2.0, (geometry.height - 1) / 2.0]) - centre
+    return matrix
+
+
+def upright_crop(frame: np.ndarray, eye: Eye, geometry: CropGeometry = CropGeometry()) -> EyeCrop:
+    """Cut ``eye`` out of a uint8 gray or BGR frame as an upright gray crop of ``geometry``'s size."""
+    to_crop = upright_transform(eye, geometry)
+    image = cv2.warpAffine(
+        frame, to_crop, (geometry.width, geometry.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return EyeCrop(image, eye, to_crop, cv2.invertAffineTransform(to_crop), apply_affine(to_crop, eye.contour))

@@ -1,0 +1,212 @@
+"""Faces: dlib HOG detection and 68 landmarks, tracked between detections and smoothed.
+
+HOG detection is the most expensive stage (tens of ms on a full frame), so the tracker runs it
+on a downscaled frame, and only on a schedule or when a face is lost. In between, each face's
+box comes from its previous landmarks, and the landmark predictor (about half a millisecond)
+refits the points.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import cv2
+import dlib
+import numpy as np
+
+from glare.smoothing import OneEuroFilter, filter_for_strength
+
+LANDMARK_COUNT = 68
+
+Box = tuple[float, float, float, float]
+"""left, top, right, bottom in frame pixels."""
+
+
+@dataclass(frozen=True)
+class Face:
+    """One face in one frame."""
+
+    box: Box
+    landmarks: np.ndarray
+    """(68, 2) float64 (x, y) in frame pixels, dlib's 68-point order."""
+    track_id: int = 0
+
+
+def _landmark_model_path() -> str:
+    import face_recognition_models
+
+    return face_recognition_models.pose_predictor_model_location()
+
+
+class FaceFinder:
+    """dlib's frontal HOG detector and 68-point predictor, loaded once per instance."""
+
+    def __init__(self) -> None:
+        self._detector = dlib.get_frontal_face_detector()
+        self._predictor = dlib.shape_predictor(_landmark_model_path())
+
+    def detect(self, gray: np.ndarray, upsample: int = 0) -> list[Box]:
+        """Face boxes in ``gray`` (uint8, H x W), upsampling ``upsample`` times to find small faces."""
+        return [(r.left(), r.top(), r.right(), r.bottom()) for r in self._detector(gray, upsample)]
+
+    def landmarks(self, image: np.ndarray, box: Box) -> np.ndarray:
+        """The 68 landmarks of the face in ``box``, as a (68, 2) float64 array in ``image``'s pixels.
+
+        ``image`` is gray or BGR uint8; only the face's surroundings are converted to gray, which
+        keeps the per-frame cost independent of the frame's size.
+        """
+        left, top, right, bottom = (int(round(v)) for v in box)
+        margin_x, margin_y = (right - left) // 4 + 2, (bottom - top) // 4 + 2
+        x0, y0 = max(left - margin_x, 0), max(top - margin_y, 0)
+        x1, y1 = min(right + margin_x, image.shape[1]), min(bottom + margin_y, image.shape[0])
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            # The box lies outside the image: fit on a border pixel rather than raise.
+            x0, y0, x1, y1 = 0, 0, image.shape[1], image.shape[0]
+        region = to_gray(image[y0:y1, x0:x1])
+        shape = self._predictor(region, dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0))
+        return np.array([(p.x + x0, p.y + y0) for p in shape.parts()], dtype=np.float64)
+
+    def find(self, image: np.ndarray, upsample: int = 1) -> list[Face]:
+        """Every face in a still image (gray or BGR), detected at full resolution."""
+        gray = to_gray(image)
+        return [Face(box, self.landmarks(gray, box)) for box in self.detect(gray, upsample)]
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """A contiguous uint8 gray copy of a gray or BGR image."""
+    if image.ndim == 2:
+        return np.ascontiguousarray(image)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def landmark_bounds(landmarks: np.ndarray) -> Box:
+    x0, y0 = landmarks.min(axis=0)
+    x1, y1 = landmarks.max(axis=0)
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def box_iou(a: Box, b: Box) -> float:
+    inter_w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    inter_h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = inter_w * inter_h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@dataclass
+class TrackerSettings:
+    """How the tracker trades speed for vigilance."""
+
+    detect_width: int = 480
+    """Frames are downscaled to at most this width before HOG detection."""
+    detect_every: int = 15
+    """Frames between scheduled detections, which find new faces and drop lost ones."""
+    upsample: int = 0
+    """HOG upsampling on the downscaled frame; 1 finds faces half as large at four times the cost."""
+    smoothing: float = 0.6
+    """Landmark smoothing strength in [0, 1]; 0 is raw dlib output."""
+    max_faces: int = 4
+    min_face_px: float = 24.0
+    """Faces whose landmarks span less than this many pixels are dropped: their eyes are too small."""
+
+
+@dataclass
+class _Track:
+    track_id: int
+    raw_landmarks: np.ndarray
+    box_from_landmarks: np.ndarray
+    """The detector's box relative to the landmarks' bounds: (dx0, dy0, dx1, dy1) in bound sizes."""
+    smoother: OneEuroFilter
+
+    def box(self) -> Box:
+        x0, y0, x1, y1 = landmark_bounds(self.raw_landmarks)
+        w, h = x1 - x0, y1 - y0
+        dx0, dy0, dx1, dy1 = self.box_from_landmarks
+        return x0 + dx0 * w, y0 + dy0 * h, x1 + dx1 * w, y1 + dy1 * h
+
+
+def _relative_box(box: Box, landmarks: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = landmark_bounds(landmarks)
+    w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    return np.array([(box[0] - x0) / w, (box[1] - y0) / h, (box[2] - x1) / w, (box[3] - y1) / h])
+
+
+class FaceTracker:
+    """Faces in a live video: call ``update`` once per frame, in order."""
+
+    def __init__(self, settings: TrackerSettings | None = None, finder: FaceFinder | None = None):
+        self.settings = settings or TrackerSettings()
+        self.finder = finder or FaceFinder()
+        self._tracks: list[_Track] = []
+        self._frames_since_detection = 0
+        self._ids = itertools.count(1)
+        self.detections_run = 0
+
+    def reset(self) -> None:
+        self._tracks = []
+        self._frames_since_detection = 0
+
+    def update(self, frame: np.ndarray, time_s: float) -> list[Face]:
+        """The faces in this frame (uint8 BGR or gray), taken at ``time_s`` seconds."""
+        if self._detection_due():
+            self._detect(frame)
+        else:
+            self._frames_since_detection += 1
+            self._follow(frame)
+        faces = []
+        for track in self._tracks:
+            smoothed = track.smoother(track.raw_landmarks, time_s)
+            faces.append(Face(track.box(), smoothed, track.track_id))
+        return faces
+
+    def _detection_due(self) -> bool:
+        return not self._tracks or self._frames_since_detection + 1 >= self.settings.detect_every
+
+    def _detect(self, frame: np.ndarray) -> None:
+        self.detections_run += 1
+        self._frames_since_detection = 0
+        scale = min(1.0, self.settings.detect_width / frame.shape[1])
+        small = frame if scale == 1.0 else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        boxes = [tuple(v / scale for v in b) for b in self.finder.detect(to_gray(small), self.settings.upsample)]
+        boxes = sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
+        boxes = boxes[: self.settings.max_faces]
+        kept: list[_Track] = []
+        unclaimed = list(self._tracks)
+        for box in boxes:
+            landmarks = self.finder.landmarks(frame, box)
+            match = max(unclaimed, key=lambda t: box_iou(t.box(), box), default=None)
+            if match is not None and box_iou(match.box(), box) > 0.3:
+                unclaimed.remove(match)
+                track = match
+            else:
+                track = _Track(next(self._ids), landmarks, np.zeros(4), filter_for_strength(self.settings.smoothing))
+            track.raw_landmarks = landmarks
+            track.box_from_landmarks = _relative_box(box, landmarks)
+            if self._plausible(track.raw_landmarks, frame.shape):
+                kept.append(track)
+        # Tracks that no detection confirmed are dropped: their landmarks may be fitted to a hand.
+        self._tracks = kept
+
+    def _follow(self, frame: np.ndarray) -> None:
+        followed = []
+        for track in self._tracks:
+            track.raw_landmarks = self.finder.landmarks(frame, track.box())
+            if self._plausible(track.raw_landmarks, frame.shape):
+                followed.append(track)
+        lost = len(followed) < len(self._tracks)
+        self._tracks = followed
+        if lost:
+            # Look again on the next frame rather than waiting for the schedule.
+            self._frames_since_detection = self.settings.detect_every
+
+    def _plausible(self, landmarks: np.ndarray, shape: tuple[int, ...]) -> bool:
+        x0, y0, x1, y1 = landmark_bounds(landmarks)
+        size = max(x1 - x0, y1 - y0)
+        if size < self.settings.min_face_px:
+            return False
+        # A face more than half outside the frame can no longer be followed reliably.
+        height, width = shape[:2]
+        visible_w = min(x1, width) - max(x0, 0)
+        visible_h = min(y1, height) - max(y0, 0)
+        return visible_w > 0.5 * (x1 - x0) and visible_h > 0.5 * (y1 - y0)

@@ -1,0 +1,105 @@
+"""Pupils: locators behind one small interface.
+
+A locator takes upright eye crops (both eyes of a face in one call) and returns, per eye, the
+pupil centre in frame pixels, an iris radius in frame pixels and a confidence in [0, 1]. It
+never raises on a strange crop: it answers "not found" (confidence 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from glare.eyes import CropGeometry, EyeCrop
+
+IRIS_RADIUS_PER_EYE_WIDTH = 0.21
+"""A typical iris radius over corner-to-corner eye width (iris ~11.7 mm, eye ~28 mm across)."""
+
+
+@dataclass(frozen=True)
+class Pupil:
+    """A pupil in frame pixels."""
+
+    centre: tuple[float, float]
+    iris_radius_px: float
+    confidence: float
+    """0 means not found; ``centre`` then holds the eye's landmark centre as a best guess."""
+
+    @property
+    def found(self) -> bool:
+        return self.confidence > 0.0
+
+
+@dataclass(frozen=True)
+class CropPupil:
+    """A locator's answer in crop pixels, before it is mapped back to the frame."""
+
+    centre: tuple[float, float]
+    iris_radius: float
+    confidence: float
+
+
+class PupilLocator(Protocol):
+    name: str
+    geometry: CropGeometry
+
+    def locate(self, crops: Sequence[EyeCrop]) -> list[Pupil]:
+        """One pupil per crop, in frame pixels."""
+        ...
+
+
+def to_frame(crop: EyeCrop, found: CropPupil) -> Pupil:
+    """A crop-pixel answer mapped into the frame the crop came from."""
+    centre = crop.point_to_frame(np.array(found.centre))
+    return Pupil(
+        (float(centre[0]), float(centre[1])),
+        float(found.iris_radius * crop.frame_px_per_crop_px),
+        float(np.clip(found.confidence, 0.0, 1.0)),
+    )
+
+
+def not_found(crop: EyeCrop) -> Pupil:
+    centre = crop.eye.centre
+    return Pupil((float(centre[0]), float(centre[1])), IRIS_RADIUS_PER_EYE_WIDTH * crop.eye.width_px, 0.0)
+
+
+class LandmarkCentroidLocator:
+    """The trivial baseline: the mean of the eye's six landmarks."""
+
+    name = "centroid"
+
+    def __init__(self, geometry: CropGeometry = CropGeometry()):
+        self.geometry = geometry
+
+    def locate(self, crops: Sequence[EyeCrop]) -> list[Pupil]:
+        return [
+            Pupil((float(c.eye.centre[0]), float(c.eye.centre[1])), IRIS_RADIUS_PER_EYE_WIDTH * c.eye.width_px, 0.5)
+            for c in crops
+        ]
+
+
+def _make_meanshift() -> PupilLocator:
+    from glare.pupils.meanshift import MeanShiftLocator
+
+    return MeanShiftLocator()
+
+
+LOCATORS: dict[str, Callable[[], PupilLocator]] = {
+    "meanshift": _make_meanshift,
+    "centroid": LandmarkCentroidLocator,
+}
+"""Every locator by name; the first is the default."""
+
+DEFAULT_LOCATOR = "meanshift"
+
+
+def make_locator(name: str) -> PupilLocator:
+    """The locator called ``name`` (one of ``LOCATORS``)."""
+    try:
+        factory = LOCATORS[name]
+    except KeyError:
+        raise ValueError(f"unknown pupil locator {name!r}: choose one of {', '.join(LOCATORS)}") from None
+    return factory()

@@ -1,0 +1,145 @@
+"""The mean-shift pupil locator: a window slides to the darkest mass of the eye opening.
+
+The crop is smoothed, each pixel inside the eye opening is weighted by how dark it is (the iris
+and pupil are the darkest large blob between the lids; lashes hug the lid line and are
+down-weighted near it), and a Gaussian window moves to the weighted centre of mass in 2-D until
+it stops. Several starts across the eye let it find an iris that sits in a corner; the start
+whose mode holds the most dark mass wins. The output is sub-pixel by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from glare.eyes import CropGeometry, EyeCrop
+from glare.pupils import IRIS_RADIUS_PER_EYE_WIDTH, CropPupil, Pupil, not_found, to_frame
+
+
+@dataclass(frozen=True)
+class MeanShiftSettings:
+    blur_sigma_px: float = 1.0
+    darkness_gamma: float = 1.5
+    """Higher values make the darkest pixels (the pupil) count more against grey skin and shadow."""
+    window_sigma: float = 1.0
+    """The Gaussian window's sigma as a share of the expected iris radius."""
+    starts: int = 3
+    lid_margin_px: float = 3.0
+    """Pixels closer than this to the lid line count less, so lashes do not pull the window up."""
+    max_iterations: int = 25
+    min_eye_width_px: float = 6.0
+    """Eyes narrower than this in the frame are too small to locate a pupil in."""
+    min_openness: float = 0.12
+
+
+def darkness_weights(crop: EyeCrop, settings: MeanShiftSettings) -> np.ndarray | None:
+    """Per-pixel weights in [0, 1] (float32, the crop's shape): dark pixels well inside the lids weigh most."""
+    image = cv2.GaussianBlur(crop.image, (0, 0), settings.blur_sigma_px).astype(np.float32)
+    mask = np.zeros(crop.image.shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(crop.contour * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+    inside = mask > 127
+    if inside.sum() < 12:
+        return None
+    values = image[inside]
+    dark, bright = np.percentile(values, (5, 95))
+    if bright - dark < 8:
+        return None
+    darkness = np.clip((bright - image) / (bright - dark), 0.0, 1.0) ** settings.darkness_gamma
+    lid_distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    return darkness * np.clip(lid_distance / settings.lid_margin_px, 0.0, 1.0)
+
+
+def shift_to_modes(weights: np.ndarray, starts: np.ndarray, sigma: float, max_iterations: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean-shift every start (S, 2) over ``weights`` with a Gaussian window; returns modes and their mass.
+
+    The window is separable, so each step is two small matrix products for all starts at once.
+    """
+    height, width = weights.shape
+    xs = np.arange(width, dtype=np.float64)
+    ys = np.arange(height, dtype=np.float64)
+    points = starts.astype(np.float64).copy()
+    inv_two_var = 1.0 / (2.0 * sigma * sigma)
+    for _ in range(max_iterations):
+        kernel_x = np.exp(-((xs[None, :] - points[:, :1]) ** 2) * inv_two_var)
+        kernel_y = np.exp(-((ys[None, :] - points[:, 1:]) ** 2) * inv_two_var)
+        rows = kernel_y @ weights
+        rows_times_y = (kernel_y * ys) @ weights
+        weighted = rows * kernel_x
+        mass = weighted.sum(axis=1) + 1e-9
+        new_x = (weighted @ xs) / mass
+        new_y = (rows_times_y * kernel_x).sum(axis=1) / mass
+        moved = np.stack([new_x, new_y], axis=1)
+        step = np.abs(moved - points).max()
+        points = moved
+        if step < 0.01:
+            break
+    return points, mass
+
+
+def iris_radius(image: np.ndarray, centre: np.ndarray, expected: float) -> float:
+    """The radius where the left and right arcs around ``centre`` brighten most (iris to sclera).
+
+    Only the arcs within 40 degrees of horizontal are used: the lids cover the iris above and below.
+    """
+    radii = np.linspace(0.65 * expected, 1.4 * expected, 16)
+    angles = np.deg2rad(np.concatenate([np.linspace(-40, 40, 9), np.linspace(140, 220, 9)]))
+    ring_x = centre[0] + np.cos(angles)[None, :] * radii[:, None]
+    ring_y = centre[1] + np.sin(angles)[None, :] * radii[:, None]
+    ring = cv2.remap(image, ring_x.astype(np.float32), ring_y.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE).mean(axis=1)
+    gradient = np.gradient(ring.astype(np.float64))
+    return float(radii[int(np.argmax(gradient))])
+
+
+def confidence(image: np.ndarray, weights_inside: np.ndarray, centre: np.ndarray, radius: float, openness: float) -> float:
+    """How sure the locator is: a dark disc against brighter sclera, in an eye that is open."""
+    height, width = image.shape
+    yy, xx = np.mgrid[0:height, 0:width]
+    distance = np.hypot(xx - centre[0], yy - centre[1])
+    iris = weights_inside & (distance < 0.7 * radius)
+    sclera = weights_inside & (distance > 1.3 * radius)
+    if iris.sum() < 3 or sclera.sum() < 3:
+        return 0.0
+    contrast = float(np.median(image[sclera]) - np.median(image[iris]))
+    contrast_score = np.clip(contrast / 40.0, 0.0, 1.0)
+    open_score = np.clip((openness - 0.10) / 0.10, 0.0, 1.0)
+    return float(contrast_score * open_score)
+
+
+class MeanShiftLocator:
+    """Pupils by 2-D mean-shift over darkness, starting from the eye's centre and across it."""
+
+    name = "meanshift"
+
+    def __init__(self, settings: MeanShiftSettings = MeanShiftSettings(), geometry: CropGeometry = CropGeometry()):
+        self.settings = settings
+        self.geometry = geometry
+
+    def locate(self, crops: Sequence[EyeCrop]) -> list[Pupil]:
+        return [self._locate_one(crop) for crop in crops]
+
+    def locate_in_crop(self, crop: EyeCrop) -> CropPupil | None:
+        """The pupil in crop pixels, or None when the crop shows no usable eye."""
+        settings = self.settings
+        if crop.eye.width_px < settings.min_eye_width_px or crop.eye.openness < settings.min_openness:
+            return None
+        weights = darkness_weights(crop, settings)
+        if weights is None:
+            return None
+        expected_radius = IRIS_RADIUS_PER_EYE_WIDTH * self.geometry.scale_reference
+        centre = crop.contour.mean(axis=0)
+        left, right = crop.contour[0], crop.contour[3]
+        spread = np.linspace(-0.5, 0.5, settings.starts)[:, None]
+        starts = centre + spread * (right - left) * 0.8
+        modes, mass = shift_to_modes(weights, starts, settings.window_sigma * expected_radius, settings.max_iterations)
+        best = modes[int(np.argmax(mass))]
+        radius = iris_radius(crop.image, best, expected_radius)
+        score = confidence(crop.image, weights > 0, best, radius, crop.eye.openness)
+        return CropPupil((float(best[0]), float(best[1])), radius, score)
+
+    def _locate_one(self, crop: EyeCrop) -> Pupil:
+        found = self.locate_in_crop(crop)
+        return not_found(crop) if found is None else to_frame(crop, found)

@@ -1,0 +1,62 @@
+"""Shared fixtures: the real data folder (skipped with a reason where absent) and synthetic eyes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from glare.settings import shared_data_dir
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    folder = shared_data_dir()
+    if not (folder / "eye-centres.txt").is_file():
+        pytest.skip(f"real data not found at {folder}: set GLARE_DATA to the shared data folder")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def woman_video(data_dir: Path) -> Path:
+    return data_dir / "video" / "woman_expressions.mp4"
+
+
+def synthetic_eye_frame(
+    iris_centre: tuple[float, float],
+    eye_centre: tuple[float, float] = (100.0, 60.0),
+    eye_half_width: float = 30.0,
+    eye_half_height: float = 11.0,
+    iris_radius: float = 9.0,
+    roll_deg: float = 0.0,
+    size: tuple[int, int] = (200, 120),
+) -> tuple[np.ndarray, np.ndarray]:
+    """A BGR frame of skin with one almond eye (white sclera, dark iris and pupil) and its six landmarks.
+
+    The iris is drawn at ``iris_centre`` (sub-pixel, through 8x supersampling), clipped by the lids.
+    Returns the frame and the (6, 2) landmarks in dlib's order.
+    """
+    width, height = size
+    supersample = 8
+    big = np.full((height * supersample, width * supersample), 170, np.uint8)
+    angle = np.deg2rad(roll_deg)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    t = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    outline = np.stack([eye_half_width * np.cos(t), eye_half_height * np.sin(t)], axis=1) @ rotation.T + eye_centre
+    opening = np.zeros_like(big)
+    cv2.fillPoly(opening, [np.round(outline * supersample).astype(np.int32)], 255)
+    iris = np.zeros_like(big)
+    centre_big = tuple(int(round(v * supersample)) for v in iris_centre)
+    cv2.circle(iris, centre_big, int(round(iris_radius * supersample)), 255, -1)
+    pupil = np.zeros_like(big)
+    cv2.circle(pupil, centre_big, int(round(iris_radius * 0.45 * supersample)), 255, -1)
+    big[opening > 0] = 225
+    big[(opening > 0) & (iris > 0)] = 85
+    big[(opening > 0) & (pupil > 0)] = 25
+    gray = cv2.resize(big, size, interpolation=cv2.INTER_AREA)
+    angles = np.deg2rad([180, 240, 300, 0, 60, 120])
+    landmarks = np.stack([eye_half_width * np.cos(angles), eye_half_height * np.sin(angles)], axis=1)
+    landmarks = landmarks @ rotation.T + eye_centre
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), landmarks

@@ -1,0 +1,71 @@
+"""The glare command on real and bad input: locate, eval, bench."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from glare.cli import main
+
+
+@pytest.fixture()
+def bad_inputs(tmp_path):
+    text = tmp_path / "notes.jpg"
+    text.write_text("this is not a picture")
+    tiny = tmp_path / "tiny.png"
+    cv2.imwrite(str(tiny), np.zeros((1, 1, 3), np.uint8))
+    noise = tmp_path / "noise.png"
+    cv2.imwrite(str(noise), np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8))
+    return {"text": text, "tiny": tiny, "noise": noise, "missing": tmp_path / "missing.jpg"}
+
+
+def test_locate_writes_one_record_per_image_and_survives_bad_files(tmp_path, data_dir, bad_inputs):
+    face_image = data_dir / "web-faces" / "0_0_0.jpg"
+    out = tmp_path / "pupils.jsonl"
+    paths = [str(face_image)] + [str(p) for p in bad_inputs.values()]
+    assert main(["locate", *paths, "--method", "meanshift", "--jsonl", str(out)]) == 0
+    records = {r["image"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert len(records) == 5
+    face = records[str(face_image)]["faces"][0]
+    # 0_0_0.jpg is labelled with the person's right eye at (151, 147) and left eye at (246, 148).
+    assert np.hypot(face["right_eye"]["pupil"][0] - 151, face["right_eye"]["pupil"][1] - 147) < 6
+    assert np.hypot(face["left_eye"]["pupil"][0] - 246, face["left_eye"]["pupil"][1] - 148) < 6
+    assert face["right_eye"]["iris_radius"] > 0 and 0 <= face["left_eye"]["confidence"] <= 1
+    assert "error" in records[str(bad_inputs["text"])]
+    assert "error" in records[str(bad_inputs["missing"])]
+    assert records[str(bad_inputs["tiny"])]["faces"] == []
+    assert records[str(bad_inputs["noise"])]["faces"] == []
+
+
+def test_eval_prints_a_table_and_writes_the_plot(tmp_path, data_dir, capsys):
+    lines = (data_dir / "eye-centres.txt").read_text().splitlines()[:12]
+    labels = tmp_path / "eye-centres.txt"
+    # Paths in the file are relative to its folder: point them back at the shared data.
+    labels.write_text("\n".join(f"{data_dir / line.split()[0]} {' '.join(line.split()[1:])}" for line in lines))
+    plot = tmp_path / "curve.png"
+    assert main(["eval", "--labels", str(labels), "--split", "all", "--methods", "centroid", "meanshift",
+                 "--plot", str(plot)]) == 0
+    table = capsys.readouterr().out
+    assert "centroid" in table and "meanshift" in table and "e<=0.025" in table
+    assert "12 faces scored" in table
+    assert cv2.imread(str(plot)) is not None
+
+
+def test_eval_refuses_a_malformed_label_file(tmp_path, capsys):
+    labels = tmp_path / "labels.txt"
+    labels.write_text("face.jpg 1 2 three 4 5 6 7 8\n")
+    assert main(["eval", "--labels", str(labels), "--split", "all"]) == 2
+    assert "labels.txt:1" in capsys.readouterr().err
+
+
+def test_bench_reports_both_loops(woman_video, capsys):
+    assert main(["bench", "--input", str(woman_video), "--frames", "12", "--method", "meanshift"]) == 0
+    out = capsys.readouterr().out
+    assert "per frame (all three)" in out and "faster than the naive loop" in out
+    assert "faces found: glare 11, naive 11" in out
+
+
+def test_bench_on_a_missing_video_says_so(tmp_path, capsys):
+    assert main(["bench", "--input", str(tmp_path / "nope.mp4")]) == 2
+    assert "cannot open video" in capsys.readouterr().err

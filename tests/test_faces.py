@@ -1,0 +1,71 @@
+"""Face tracking on real video and on frames that hold no usable face."""
+
+import cv2
+import numpy as np
+import pytest
+
+from glare.capture import VideoFileSource
+from glare.faces import FaceFinder, FaceTracker, TrackerSettings, box_iou
+
+
+@pytest.fixture(scope="module")
+def finder():
+    return FaceFinder()
+
+
+def _frames(path, count):
+    source = VideoFileSource(path)
+    try:
+        return [captured for _, captured in zip(range(count), source.frames())]
+    finally:
+        source.close()
+
+
+def test_tracker_follows_the_face_and_detects_only_on_schedule(finder, woman_video):
+    tracker = FaceTracker(TrackerSettings(detect_every=10), finder)
+    frames = _frames(woman_video, 60)
+    counts = [len(tracker.update(f.image, f.time_s)) for f in frames]
+    assert counts.count(1) >= 58
+    assert tracker.detections_run <= 8
+    # The tracked box agrees with a fresh full-resolution detection.
+    last = tracker.update(frames[-1].image, frames[-1].time_s)[0]
+    (fresh,) = finder.detect(cv2.cvtColor(frames[-1].image, cv2.COLOR_BGR2GRAY), upsample=1)
+    assert box_iou(last.box, fresh) > 0.5
+
+
+def test_smoothing_steadies_landmarks_on_a_still_video(finder, data_dir):
+    frames = _frames(data_dir / "video" / "man_webcam.mp4", 72)
+
+    def jitter(strength):
+        tracker = FaceTracker(TrackerSettings(smoothing=strength), finder)
+        points = [tracker.update(f.image, f.time_s)[0].landmarks for f in frames]
+        return np.sqrt(np.mean(np.diff(np.array(points), axis=0) ** 2))
+
+    assert jitter(0.8) < jitter(0.0)
+
+
+def test_no_face_video_gives_no_faces(finder, data_dir):
+    tracker = FaceTracker(finder=finder)
+    assert all(not tracker.update(f.image, f.time_s) for f in _frames(data_dir / "video" / "no_face.mp4", 30))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (2, 3, 3), (480, 640, 3), (40, 30, 3)])
+def test_empty_and_noise_frames_give_no_faces(finder, shape):
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, 256, shape, dtype=np.uint8)
+    tracker = FaceTracker(finder=finder)
+    assert tracker.update(frame, 0.0) == []
+    assert finder.find(frame) == []
+
+
+def test_a_face_cut_by_the_frame_edge_never_raises(finder, woman_video):
+    frame = _frames(woman_video, 1)[0].image
+    tracker = FaceTracker(finder=finder)
+    (face,) = tracker.update(frame, 0.0)
+    # Slide the face out of the frame to the left, a few pixels per frame.
+    for step, shift in enumerate(range(0, int(face.box[2]) + 40, 12), start=1):
+        moved = np.zeros_like(frame)
+        moved[:, : frame.shape[1] - shift] = frame[:, shift:]
+        faces = tracker.update(moved, step / 30)
+        assert len(faces) <= 1
+    assert tracker.update(np.zeros_like(frame), 99.0) == []

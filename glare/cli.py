@@ -61,6 +61,26 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from glare.runner import RunSettings, load_config, run
+
+    config = load_config(Path(args.config)) if args.config else {}
+    given = {key: value for key, value in vars(args).items()
+             if key in RunSettings.__dataclass_fields__ and value is not None}
+    settings = RunSettings(**{**config, **given})
+    summary = run(settings)
+    print(summary.describe())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from glare.demo import run_demo
+
+    output = run_demo(Path(args.out), window=False if args.no_window else None, effect=args.effect)
+    print(f"clip: {output.clip}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glare", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +107,35 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=int, default=None, help="time at most this many frames")
     bench.add_argument("--no-naive", action="store_true", help="skip the naive loop")
     bench.set_defaults(handler=_bench)
+
+    from glare.gaze import DIRECTIONS, EFFECTS
+
+    # Defaults are None so that a config file's keys apply unless a flag is given.
+    live = commands.add_parser("run", help="the live effect on a webcam or a video file")
+    source = live.add_mutually_exclusive_group()
+    source.add_argument("--camera", type=int, metavar="N", help="webcam index (default 0)")
+    source.add_argument("--input", metavar="FILE", help="a video file, an image or a folder of images")
+    live.add_argument("--effect", choices=EFFECTS)
+    live.add_argument("--direction", choices=DIRECTIONS, help="which way the glare looks, as seen in the output")
+    live.add_argument("--intensity", type=float, help="how far the irises go, 0-1 (default 0.85)")
+    live.add_argument("--squint", type=float, help="how far the upper lids drop during a glare, 0-1 (default 0.35)")
+    live.add_argument("--seed", type=int, help="makes the anxious darting reproducible")
+    live.add_argument("--locator", choices=list(LOCATORS), help="pupil locator")
+    live.add_argument("--virtual-camera", action="store_true", default=None, help="send frames to a virtual camera")
+    live.add_argument("--record", metavar="OUT.mp4", help="record the effect to an H.264 MP4")
+    live.add_argument("--no-window", dest="window", action="store_false", default=None, help="show no window")
+    live.add_argument("--mirror", action="store_true", default=None, help="flip the picture left to right")
+    live.add_argument("--width", type=int, help="camera capture width")
+    live.add_argument("--height", type=int, help="camera capture height")
+    live.add_argument("--fps", type=float, help="camera frame rate (and the recording's)")
+    live.add_argument("--config", metavar="FILE.toml", help="settings file with the same keys as these flags")
+    live.set_defaults(handler=_run)
+
+    demo = commands.add_parser("demo", help="the effect on an embedded clip: no webcam needed")
+    demo.add_argument("--out", default="glare-demo", help="folder for the clip and the before/after picture")
+    demo.add_argument("--effect", choices=["glare", "anxious"], default="glare")
+    demo.add_argument("--no-window", action="store_true", help="do not show a window even if a display exists")
+    demo.set_defaults(handler=_demo)
     return parser
 
 

@@ -13,41 +13,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from glare.eyes import Eye, eyes_from_landmarks, upright_crop
-from glare.faces import Face, FaceTracker, TrackerSettings
+from glare.eyes import eyes_from_landmarks, upright_crop
+from glare.faces import FaceTracker, TrackerSettings
+from glare.gaze import GazeDirector, GazeSettings
+from glare.overlay import draw_debug
 from glare.pupils import DEFAULT_LOCATOR, Pupil, PupilLocator, make_locator
+from glare.render import MIN_CONFIDENCE, MIN_OPENNESS, IrisMove, iris_target, move_iris
+from glare.results import EyeResult, FaceResult, FrameResult
+from glare.smoothing import OneEuroFilter
 
 ANALYSIS_STAGES = ("faces", "eyes", "pupils")
-
-
-@dataclass(frozen=True)
-class EyeResult:
-    eye: Eye
-    pupil: Pupil
-
-
-@dataclass(frozen=True)
-class FaceResult:
-    face: Face
-    right_eye: EyeResult
-    left_eye: EyeResult
-
-    @property
-    def eyes(self) -> tuple[EyeResult, EyeResult]:
-        return self.right_eye, self.left_eye
-
-
-@dataclass
-class FrameResult:
-    index: int
-    time_s: float
-    faces: list[FaceResult]
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    """Milliseconds per stage for this frame, in the frame's order."""
-
-    @property
-    def total_ms(self) -> float:
-        return sum(self.timings_ms.values())
 
 
 def validate_frame(frame: np.ndarray) -> None:
@@ -101,3 +76,88 @@ class FaceAnalyser:
         result = FrameResult(self._index, time_s, results, stopwatch.timings_ms)
         self._index += 1
         return result
+
+
+@dataclass
+class EngineSettings:
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    gaze: GazeSettings = field(default_factory=GazeSettings)
+    pupil_smoothing_hz: float = 1.5
+    """Rest cut-off of the One Euro filter on each found pupil: lower is steadier."""
+
+
+class Engine:
+    """The live effect: ``with Engine(settings) as engine: frame, result = engine.process(frame)``.
+
+    Frames are BGR uint8 (H, W, 3); the input frame is never changed. Give each frame's capture
+    time in seconds for smooth motion at any frame rate; without it the engine assumes 30 fps.
+    """
+
+    def __init__(self, settings: EngineSettings | None = None, locator: PupilLocator | None = None):
+        self.settings = settings or EngineSettings()
+        self.analyser = FaceAnalyser(self.settings.analysis, locator)
+        self.director = GazeDirector(self.settings.gaze)
+        self._pupil_filters: dict[tuple[int, str], OneEuroFilter] = {}
+        self._frames = 0
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.analyser.tracker.reset()
+
+    @property
+    def gaze_settings(self) -> GazeSettings:
+        return self.director.settings
+
+    @gaze_settings.setter
+    def gaze_settings(self, settings: GazeSettings) -> None:
+        """Switch effect (or direction, intensity...) live; the motion eases over from where it is."""
+        self.director.settings = settings
+
+    def process(self, frame: np.ndarray, time_s: float | None = None) -> tuple[np.ndarray, FrameResult]:
+        """The frame with the effect applied (a new array) and what was found in it."""
+        validate_frame(frame)
+        if time_s is None:
+            time_s = self._frames / 30.0
+        self._frames += 1
+        stopwatch = Stopwatch()
+        analysed = self.analyser.analyse(frame, time_s, stopwatch)
+        effect = self.director.settings.effect
+        with stopwatch("gaze"):
+            steadied = [self._steady_pupils(face, time_s) for face in analysed.faces]
+            live = {face.face.track_id for face in analysed.faces}
+            self.director.forget_all_but(live)
+            self._pupil_filters = {key: f for key, f in self._pupil_filters.items() if key[0] in live}
+        with stopwatch("render"):
+            output = frame.copy()
+            faces = [self._render_face(output, face, time_s) for face in steadied] if effect in ("glare", "anxious") else steadied
+            if effect == "debug":
+                draw_debug(output, FrameResult(analysed.index, time_s, faces, dict(stopwatch.timings_ms)))
+        return output, FrameResult(analysed.index, time_s, faces, stopwatch.timings_ms)
+
+    def _steady_pupils(self, face: FaceResult, time_s: float) -> FaceResult:
+        """Found pupils through a One Euro filter per eye, so the lifted iris does not shimmer."""
+        steady = []
+        for eye_result in face.eyes:
+            pupil = eye_result.pupil
+            key = (face.face.track_id, eye_result.eye.side)
+            if pupil.found:
+                smoother = self._pupil_filters.setdefault(key, OneEuroFilter(self.settings.pupil_smoothing_hz, beta=0.05))
+                x, y, radius = smoother(np.array([*pupil.centre, pupil.iris_radius_px]), time_s)
+                pupil = Pupil((float(x), float(y)), float(radius), pupil.confidence)
+            steady.append(EyeResult(eye_result.eye, pupil))
+        return FaceResult(face.face, steady[0], steady[1])
+
+    def _render_face(self, output: np.ndarray, face: FaceResult, time_s: float) -> FaceResult:
+        gaze = self.director.gaze(face.face.track_id, time_s)
+        eyes = []
+        for eye_result in face.eyes:
+            eye, pupil = eye_result.eye, eye_result.pupil
+            source = np.array(pupil.centre)
+            target = iris_target(eye, source, pupil.iris_radius_px, gaze)
+            usable = pupil.confidence >= MIN_CONFIDENCE and eye.openness >= MIN_OPENNESS
+            rendered = usable and move_iris(output, eye, source, pupil.iris_radius_px, target, gaze.squint * gaze.strength)
+            move = IrisMove(pupil.centre, (float(target[0]), float(target[1])), pupil.iris_radius_px, rendered)
+            eyes.append(EyeResult(eye, pupil, move))
+        return FaceResult(face.face, eyes[0], eyes[1])

@@ -1,0 +1,45 @@
+"""Drawings on top of frames: the debug effect (landmarks, pupils, iris circles, timings) and text lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from glare.results import FrameResult
+
+PUPIL_COLOUR = (0, 0, 255)
+LANDMARK_COLOUR = (0, 255, 0)
+IRIS_COLOUR = (255, 200, 0)
+TARGET_COLOUR = (255, 0, 255)
+
+
+def draw_text_lines(frame: np.ndarray, lines: Sequence[str], corner: str = "top-left") -> None:
+    """Readable text on any background: white on a dark outline, from a corner of the frame."""
+    scale = max(0.4, frame.shape[1] / 1400)
+    line_height = int(24 * scale / 0.6)
+    for index, line in enumerate(lines):
+        if corner == "top-left":
+            origin = (8, 8 + line_height * (index + 1))
+        else:
+            origin = (8, frame.shape[0] - 10 - line_height * (len(lines) - 1 - index))
+        cv2.putText(frame, line, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(frame, line, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def draw_debug(frame: np.ndarray, result: FrameResult) -> None:
+    """Landmarks, found pupils, iris circles and where the effect would put them, and per-stage timings."""
+    for face_result in result.faces:
+        for x, y in face_result.face.landmarks:
+            cv2.circle(frame, (int(round(x)), int(round(y))), 1, LANDMARK_COLOUR, -1, cv2.LINE_AA)
+        left, top, right, bottom = (int(round(v)) for v in face_result.face.box)
+        cv2.rectangle(frame, (left, top), (right, bottom), LANDMARK_COLOUR, 1)
+        for eye_result in face_result.eyes:
+            pupil = eye_result.pupil
+            centre = (int(round(pupil.centre[0])), int(round(pupil.centre[1])))
+            colour = PUPIL_COLOUR if pupil.found else (128, 128, 128)
+            cv2.circle(frame, centre, max(int(round(pupil.iris_radius_px)), 1), IRIS_COLOUR, 1, cv2.LINE_AA)
+            cv2.drawMarker(frame, centre, colour, cv2.MARKER_CROSS, 6, 1, cv2.LINE_AA)
+    timings = "  ".join(f"{stage} {ms:.1f}" for stage, ms in result.timings_ms.items())
+    draw_text_lines(frame, [f"ms: {timings}  total {result.total_ms:.1f}", f"faces: {len(result.faces)}"], "bottom-left")

@@ -1,0 +1,233 @@
+"""The live loop: frames from a source, through the engine, to a window, a virtual camera and a recording."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from glare.capture import CameraSettings, open_source
+from glare.engine import AnalysisSettings, Engine, EngineSettings
+from glare.gaze import EFFECTS, GazeSettings
+from glare.overlay import draw_text_lines
+from glare.pupils import DEFAULT_LOCATOR
+from glare.sinks import HELP_LINE, Action, SinkError, VideoRecorder, VirtualCameraSink, WindowSink
+
+
+@dataclass
+class RunSettings:
+    """Everything ``glare run`` takes; a TOML config file takes the same keys."""
+
+    camera: int | None = None
+    input: str | None = None
+    effect: str = "glare"
+    direction: str = "left"
+    intensity: float = 0.85
+    squint: float = 0.35
+    seed: int = 0
+    locator: str = DEFAULT_LOCATOR
+    virtual_camera: bool = False
+    record: str | None = None
+    window: bool = True
+    mirror: bool = False
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    show_fps: bool = True
+
+    def gaze(self) -> GazeSettings:
+        return GazeSettings(effect=self.effect, direction=self.direction, intensity=self.intensity,
+                            squint=self.squint, seed=self.seed)
+
+
+def load_config(path: Path) -> dict:
+    """The settings in a TOML file, keys as ``glare run``'s flags (``virtual-camera`` or ``virtual_camera``)."""
+    try:
+        raw = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ValueError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"config file {path} is not valid TOML: {error}") from None
+    known = {f.name for f in dataclasses.fields(RunSettings)}
+    config = {key.replace("-", "_"): value for key, value in raw.items()}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(f"config file {path} has unknown keys {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+    return config
+
+
+@dataclass
+class RunSummary:
+    frames: int = 0
+    frames_with_faces: int = 0
+    milliseconds: list[float] = field(default_factory=list)
+    recordings: list[tuple[str, int]] = field(default_factory=list)
+    """(path, frames written) per recording made."""
+    camera_reconnects: int = 0
+    unreadable_images: int = 0
+    stopped_by_user: bool = False
+
+    def describe(self) -> str:
+        median = float(np.median(self.milliseconds)) if self.milliseconds else 0.0
+        lines = [f"{self.frames} frames, faces in {self.frames_with_faces}, median {median:.1f} ms per frame for the effect"]
+        lines += [f"recorded {frames} frames to {path}" for path, frames in self.recordings]
+        if self.camera_reconnects:
+            lines.append(f"the camera was reopened {self.camera_reconnects} time(s)")
+        if self.unreadable_images:
+            lines.append(f"{self.unreadable_images} unreadable image(s) skipped")
+        return "\n".join(lines)
+
+
+def _next_effect(current: str) -> str:
+    cycle = [effect for effect in EFFECTS if effect != "debug"]
+    return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
+
+
+def default_recording_path() -> str:
+    return time.strftime("glare-%Y%m%d-%H%M%S.mp4")
+
+
+class Session:
+    """One run: holds the toggles the hotkeys change and the sinks opened for them."""
+
+    def __init__(self, settings: RunSettings, log: Callable[[str], None] = print,
+                 virtual_camera_backend: str | None = None, fps: float = 30.0):
+        self.settings = settings
+        self.log = log
+        self.engine = Engine(EngineSettings(AnalysisSettings(locator=settings.locator), settings.gaze()))
+        self.effect = settings.effect
+        self.effect_before_debug = settings.effect if settings.effect != "debug" else "glare"
+        self.mirror = settings.mirror
+        self.paused = False
+        self.show_fps = settings.show_fps
+        self.window = WindowSink() if settings.window else None
+        self.virtual_camera: VirtualCameraSink | None = None
+        self.virtual_camera_backend = virtual_camera_backend
+        self.recorder: VideoRecorder | None = None
+        self.summary = RunSummary()
+        self.fps = fps
+        """Frame rate for the virtual camera and recordings; ``run`` takes it from the source."""
+        self.last_output: np.ndarray | None = None
+        self._frame_times: list[float] = []
+
+    def _set_effect(self, effect: str) -> None:
+        self.effect = effect
+        self.engine.gaze_settings = dataclasses.replace(self.engine.gaze_settings, effect=effect)
+        self.log(f"effect: {effect}")
+
+    def _start_recording(self, path: str, frame: np.ndarray) -> None:
+        height, width = frame.shape[:2]
+        self.recorder = VideoRecorder(Path(path), width, height, self.fps)
+        self.log(f"recording to {path}")
+
+    def _stop_recording(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+            self.summary.recordings.append((str(self.recorder.path), self.recorder.frames_written))
+            self.log(f"recorded {self.recorder.frames_written} frames to {self.recorder.path}")
+            self.recorder = None
+
+    def handle(self, action: Action, frame: np.ndarray) -> bool:
+        """Apply one hotkey; False means quit."""
+        if action is Action.QUIT:
+            self.summary.stopped_by_user = True
+            return False
+        if action is Action.CYCLE_EFFECT:
+            self._set_effect(_next_effect(self.effect))
+        elif action is Action.TOGGLE_DEBUG:
+            if self.effect == "debug":
+                self._set_effect(self.effect_before_debug)
+            else:
+                self.effect_before_debug = self.effect
+                self._set_effect("debug")
+        elif action is Action.TOGGLE_MIRROR:
+            self.mirror = not self.mirror
+        elif action is Action.TOGGLE_RECORDING:
+            if self.recorder is None:
+                self._start_recording(self.settings.record or default_recording_path(), frame)
+            else:
+                self._stop_recording()
+        elif action is Action.TOGGLE_PAUSE:
+            self.paused = not self.paused
+        elif action is Action.TOGGLE_FPS:
+            self.show_fps = not self.show_fps
+        return True
+
+    def _window_view(self, frame: np.ndarray) -> np.ndarray:
+        """The window's own copy with overlays: the camera and recording get the clean frame."""
+        view = frame.copy()
+        lines = []
+        if self.show_fps and len(self._frame_times) > 1:
+            span = self._frame_times[-1] - self._frame_times[0]
+            fps = (len(self._frame_times) - 1) / span if span > 0 else 0.0
+            lines.append(f"{fps:.0f} fps  effect: {self.effect}" + ("  REC" if self.recorder else "") + ("  PAUSED" if self.paused else ""))
+        lines.append(HELP_LINE)
+        draw_text_lines(view, lines)
+        return view
+
+    def step(self, image: np.ndarray, time_s: float) -> bool:
+        """One frame through the engine and out to every sink; False when the user quits."""
+        if self.mirror:
+            image = cv2.flip(image, 1)
+        output, result = self.engine.process(image, time_s)
+        self.last_output = output
+        self.summary.frames += 1
+        self.summary.frames_with_faces += bool(result.faces)
+        self.summary.milliseconds.append(result.total_ms)
+        if self.settings.virtual_camera:
+            if self.virtual_camera is None:
+                height, width = output.shape[:2]
+                self.virtual_camera = VirtualCameraSink(width, height, self.fps, backend=self.virtual_camera_backend)
+                self.log(f"virtual camera: {self.virtual_camera.device}")
+            self.virtual_camera.send(output)
+        if self.settings.record and self.summary.frames == 1:
+            self._start_recording(self.settings.record, output)
+        if self.recorder is not None:
+            self.recorder.write(output)
+        if self.window is None:
+            return True
+        self._frame_times = (self._frame_times + [time.perf_counter()])[-30:]
+        for action in self.window.show(self._window_view(output)):
+            if not self.handle(action, output):
+                return False
+        while self.paused:
+            for action in self.window.show(self._window_view(output), wait_ms=30):
+                if not self.handle(action, output):
+                    return False
+        return True
+
+    def run(self) -> RunSummary:
+        s = self.settings
+        source = open_source(s.camera, s.input, CameraSettings(width=s.width, height=s.height, fps=s.fps))
+        self.fps = float(s.fps or source.fps)
+        try:
+            for captured in source.frames():
+                if not self.step(captured.image, captured.time_s):
+                    break
+        finally:
+            source.close()
+            self.close()
+        self.summary.camera_reconnects = getattr(source, "reconnects", 0)
+        self.summary.unreadable_images = len(getattr(source, "skipped", []))
+        return self.summary
+
+    def close(self) -> None:
+        self._stop_recording()
+        if self.virtual_camera is not None:
+            self.virtual_camera.close()
+            self.virtual_camera = None
+        if self.window is not None:
+            self.window.close()
+            self.window = None
+
+
+def run(settings: RunSettings, log: Callable[[str], None] = print, virtual_camera_backend: str | None = None) -> RunSummary:
+    if not settings.window and not settings.virtual_camera and not settings.record:
+        raise SinkError("nothing to show the effect on: drop --no-window, or add --record OUT.mp4 or --virtual-camera")
+    return Session(settings, log, virtual_camera_backend).run()

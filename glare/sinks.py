@@ -1,0 +1,165 @@
+"""Sinks: where effect frames go. A window with hotkeys, a virtual camera, an H.264 video file.
+
+Every sink takes BGR uint8 frames (the contract end to end) and converts only if its device
+needs another format. Each is a context manager that always releases what it opened.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+class SinkError(RuntimeError):
+    pass
+
+
+class Action(Enum):
+    QUIT = "quit"
+    CYCLE_EFFECT = "cycle effect"
+    TOGGLE_DEBUG = "toggle debug"
+    TOGGLE_MIRROR = "toggle mirror"
+    TOGGLE_RECORDING = "start/stop recording"
+    TOGGLE_PAUSE = "pause"
+    TOGGLE_FPS = "toggle FPS"
+
+
+HOTKEYS: dict[int, Action] = {
+    ord("q"): Action.QUIT,
+    27: Action.QUIT,  # Esc
+    ord("e"): Action.CYCLE_EFFECT,
+    ord("d"): Action.TOGGLE_DEBUG,
+    ord("m"): Action.TOGGLE_MIRROR,
+    ord("r"): Action.TOGGLE_RECORDING,
+    ord(" "): Action.TOGGLE_PAUSE,
+    ord("f"): Action.TOGGLE_FPS,
+}
+HELP_LINE = "q quit  e effect  d debug  m mirror  r record  space pause  f fps"
+
+
+def display_available() -> bool:
+    """Whether a window can be opened: always on Windows and macOS, with a display server on Linux."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class WindowSink:
+    """An OpenCV window; ``show`` returns the hotkey actions pressed since the last frame."""
+
+    def __init__(self, title: str = "glare"):
+        if not display_available():
+            raise SinkError("no display to open a window on: run with --no-window (and --record or --virtual-camera)")
+        self.title = title
+        cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+
+    def show(self, frame: np.ndarray, wait_ms: int = 1) -> list[Action]:
+        cv2.imshow(self.title, frame)
+        key = cv2.waitKey(wait_ms)
+        actions = []
+        if key != -1 and (key & 0xFF) in HOTKEYS:
+            actions.append(HOTKEYS[key & 0xFF])
+        # Closing the window with its title-bar button means quit too.
+        if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+            actions.append(Action.QUIT)
+        return actions
+
+    def close(self) -> None:
+        cv2.destroyWindow(self.title)
+        cv2.waitKey(1)
+
+    def __enter__(self) -> WindowSink:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+VIRTUAL_CAMERA_FIX = {
+    "linux": "load the v4l2loopback kernel module: sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=glare",
+    "win32": "install OBS Studio (version 26 or later) and start its virtual camera once, or install Unity Capture",
+    "darwin": "install OBS Studio (version 30 or later) and start its virtual camera once to install the camera extension",
+}
+
+
+class VirtualCameraSink:
+    """Frames to a virtual camera that Zoom, Meet or OBS can pick, through pyvirtualcam."""
+
+    def __init__(self, width: int, height: int, fps: float, backend: str | None = None, device: str | None = None):
+        import pyvirtualcam
+
+        try:
+            self._camera = pyvirtualcam.Camera(
+                width, height, fps, fmt=pyvirtualcam.PixelFormat.BGR, backend=backend, device=device
+            )
+        except (RuntimeError, ValueError) as error:
+            fix = VIRTUAL_CAMERA_FIX.get(sys.platform, "install a virtual camera (OBS Studio's or v4l2loopback)")
+            raise SinkError(f"no virtual camera device could be opened ({error}). To fix: {fix}") from error
+        self.device = self._camera.device
+        self.size = (width, height)
+
+    def send(self, frame: np.ndarray) -> None:
+        if (frame.shape[1], frame.shape[0]) != self.size:
+            frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA)
+        self._camera.send(np.ascontiguousarray(frame))
+
+    def close(self) -> None:
+        self._camera.close()
+
+    def __enter__(self) -> VirtualCameraSink:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    crf: int = 20
+    """H.264 quality: lower is better and larger; 18-23 looks good."""
+    preset: str = "veryfast"
+
+
+class VideoRecorder:
+    """An MP4 that browsers and players open: H.264 in yuv420p, at the source's frame rate.
+
+    OpenCV's own writer cannot encode H.264 in its PyPI builds, so frames go through the ffmpeg
+    that ``imageio-ffmpeg`` ships.
+    """
+
+    def __init__(self, path: Path, width: int, height: int, fps: float, settings: RecordingSettings = RecordingSettings()):
+        import imageio_ffmpeg
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.size = (width, height)
+        self.frames_written = 0
+        self._writer = imageio_ffmpeg.write_frames(
+            str(self.path), self.size, fps=fps, codec="libx264", pix_fmt_in="bgr24", pix_fmt_out="yuv420p",
+            macro_block_size=1, quality=None,
+            # yuv420p needs even sizes: pad odd frames by one pixel rather than resample them.
+            output_params=["-crf", str(settings.crf), "-preset", settings.preset, "-movflags", "+faststart",
+                           "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"],
+        )
+        self._writer.send(None)
+
+    def write(self, frame: np.ndarray) -> None:
+        if (frame.shape[1], frame.shape[0]) != self.size:
+            raise SinkError(f"recording is {self.size[0]}x{self.size[1]} but a frame is {frame.shape[1]}x{frame.shape[0]}")
+        self._writer.send(np.ascontiguousarray(frame))
+        self.frames_written += 1
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def __enter__(self) -> VideoRecorder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

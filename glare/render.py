@@ -128,10 +128,13 @@ def _squint(region: np.ndarray, outline: np.ndarray, eye_width: float, opening_h
     bump = np.clip(1.0 - ((xs - centre_x) / half_width) ** 2, 0.0, 1.0) ** 1.5
     drop = amount * opening_height / 3.0 * bump
     ys = np.arange(height, dtype=np.float32)[:, None]
-    lid = np.maximum(lid_y[None, :], 1.0)
+    lid = lid_y[None, :]
+    above_span = 0.4 * eye_width
     below_span = max(opening_height * 0.9, 1.0)
-    # From the region's top to the lid the shift grows to the full drop; below the lid it fades out.
-    ramp = np.where(ys <= lid, ys / lid, np.clip(1.0 - (ys - lid) / below_span, 0.0, 1.0))
+    # Over the skin above the lid the shift grows to the full drop; below the lid it fades out.
+    # Nothing moves further than ``above_span`` above the lid, which keeps the change near the eye.
+    ramp = np.where(ys <= lid, np.clip(1.0 - (lid - ys) / above_span, 0.0, 1.0),
+                    np.clip(1.0 - (ys - lid) / below_span, 0.0, 1.0))
     displacement = drop[None, :] * ramp
     map_x = np.tile(xs, (height, 1))
     map_y = (ys - displacement).astype(np.float32)

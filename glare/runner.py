@@ -129,12 +129,18 @@ class Session:
     def _stop_recording(self) -> None:
         if self.recorder is not None:
             self.recorder.close()
-            self.summary.recordings.append((str(self.recorder.path), self.recorder.frames_written))
-            self.log(f"recorded {self.recorder.frames_written} frames to {self.recorder.path}")
+            if self.recorder.frames_written == 0:
+                # Started and stopped between two frames: an empty MP4 would not open anywhere.
+                self.recorder.path.unlink(missing_ok=True)
+                self.log("recording stopped before any frame: nothing written")
+            else:
+                self.summary.recordings.append((str(self.recorder.path), self.recorder.frames_written))
+                self.log(f"recorded {self.recorder.frames_written} frames to {self.recorder.path}")
             self.recorder = None
 
     def handle(self, action: Action, frame: np.ndarray) -> bool:
         """Apply one hotkey; False means quit."""
+        self.log(f"hotkey: {action.value}")
         if action is Action.QUIT:
             self.summary.stopped_by_user = True
             return False

@@ -57,6 +57,7 @@ class WindowSink:
         if not display_available():
             raise SinkError("no display to open a window on: run with --no-window (and --record or --virtual-camera)")
         self.title = title
+        self._was_visible = False
         cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
 
     def show(self, frame: np.ndarray, wait_ms: int = 1) -> list[Action]:
@@ -65,9 +66,12 @@ class WindowSink:
         actions = []
         if key != -1 and (key & 0xFF) in HOTKEYS:
             actions.append(HOTKEYS[key & 0xFF])
-        # Closing the window with its title-bar button means quit too.
-        if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+        # Closing the window with its title-bar button means quit too. A window may be mapped a few
+        # frames late, so only one that was visible and is no longer counts as closed.
+        visible = cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
+        if self._was_visible and not visible:
             actions.append(Action.QUIT)
+        self._was_visible |= visible
         return actions
 
     def close(self) -> None:

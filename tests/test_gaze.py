@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from glare.gaze import GazeDirector, GazeSettings
+
+
+def _offsets(settings, seconds=4.0, fps=30.0, track_id=1):
+    director = GazeDirector(settings)
+    return np.array([director.gaze(track_id, i / fps).offset for i in range(int(seconds * fps))])
+
+
+def test_anxious_darting_is_reproducible_with_a_seed_and_varies_without():
+    first = _offsets(GazeSettings(effect="anxious", seed=7))
+    again = _offsets(GazeSettings(effect="anxious", seed=7))
+    other = _offsets(GazeSettings(effect="anxious", seed=8))
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_anxious_eyes_dart_to_both_sides_with_short_fixations():
+    offsets = _offsets(GazeSettings(effect="anxious", seed=3), seconds=10.0)[:, 0]
+    assert offsets.min() < -0.4 and offsets.max() > 0.4
+    sides = np.sign(np.where(np.abs(offsets) > 0.3, offsets, 0))
+    sides = sides[sides != 0]
+    switches = np.count_nonzero(np.diff(sides))
+    assert switches >= 10  # more than one dart a second
+
+
+def test_glare_eases_over_and_holds():
+    offsets = _offsets(GazeSettings(effect="glare", direction="right", intensity=0.8), seconds=1.0)[:, 0]
+    steps = np.diff(offsets)
+    assert offsets[0] == pytest.approx(0.8)  # a new face starts at the target: strength fades in instead
+    director = GazeDirector(GazeSettings(effect="glare", direction="left", intensity=0.8))
+    director.gaze(1, 0.0)
+    director.settings = GazeSettings(effect="glare", direction="right", intensity=0.8)
+    moving = np.array([director.gaze(1, i / 30).offset[0] for i in range(1, 30)])
+    assert np.all(np.diff(moving) >= 0)
+    assert moving[0] < 0.0 < moving[-1]
+    assert moving[-1] == pytest.approx(0.8, abs=0.01)
+    assert np.all(np.abs(steps) < 1e-9)
+
+
+def test_alternate_swaps_sides():
+    offsets = _offsets(GazeSettings(effect="glare", direction="alternate", alternate_period_s=1.0), seconds=3.0)[:, 0]
+    assert offsets[20] < 0 < offsets[50] and offsets[80] < 0
+
+
+def test_strength_fades_in_for_a_new_face():
+    director = GazeDirector(GazeSettings(effect="glare", fade_in_s=0.3))
+    strengths = [director.gaze(5, i / 30).strength for i in range(15)]
+    assert strengths[0] == 0.0 and strengths[-1] == 1.0
+    assert np.all(np.diff(strengths) >= 0)
+
+
+@pytest.mark.parametrize("bad", [dict(effect="wink"), dict(direction="up"), dict(intensity=1.5), dict(squint=-0.1)])
+def test_bad_settings_are_refused(bad):
+    with pytest.raises(ValueError):
+        GazeSettings(**bad)

@@ -1,0 +1,164 @@
+"""Outputs and the live loop: virtual camera (through a registered test backend), recordings, config, demo."""
+
+import cv2
+import numpy as np
+import pytest
+import pyvirtualcam
+
+from glare.capture import CameraSettings, CameraSource, CaptureError, open_source
+from glare.demo import run_demo
+from glare.runner import RunSettings, Session, load_config, run
+from glare.sinks import SinkError, VideoRecorder, VirtualCameraSink
+
+
+class RecordingBackend:
+    """A pyvirtualcam backend that keeps what it is sent."""
+
+    frames: list = []
+    opened: list = []
+
+    def __init__(self, *, width, height, fps, fourcc, device, **kw):
+        RecordingBackend.opened.append((width, height, fps, fourcc))
+
+    def send(self, frame):
+        RecordingBackend.frames.append(frame.copy())
+
+    def close(self):
+        pass
+
+    def device(self):
+        return "test-camera"
+
+    def native_fourcc(self):
+        return None
+
+
+class MissingDeviceBackend(RecordingBackend):
+    def __init__(self, **kw):
+        raise RuntimeError("device not found")
+
+
+pyvirtualcam.register_backend("glare-test", RecordingBackend)
+pyvirtualcam.register_backend("glare-missing", MissingDeviceBackend)
+
+
+def _probe(path):
+    capture = cv2.VideoCapture(str(path))
+    try:
+        return int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), capture.get(cv2.CAP_PROP_FPS), capture.get(cv2.CAP_PROP_FOURCC)
+    finally:
+        capture.release()
+
+
+def test_frames_reach_the_virtual_camera_at_the_right_size_and_format(woman_video):
+    RecordingBackend.frames.clear()
+    RecordingBackend.opened.clear()
+    settings = RunSettings(input=str(woman_video), window=False, virtual_camera=True)
+    session = Session(settings, log=lambda _: None, virtual_camera_backend="glare-test")
+    source = open_source(input_path=woman_video)
+    for _, captured in zip(range(5), source.frames()):
+        session.step(captured.image, captured.time_s)
+    last_output = session.last_output
+    source.close()
+    session.close()
+    assert len(RecordingBackend.frames) == 5
+    (width, height, _, fourcc), = RecordingBackend.opened
+    assert (width, height) == (640, 360)
+    assert int(fourcc).to_bytes(4, "little").decode() == pyvirtualcam.PixelFormat.BGR.value
+    # The camera gets the clean effect frame, in BGR, flattened as pyvirtualcam sends it.
+    assert np.array_equal(RecordingBackend.frames[-1].reshape(360, 640, 3), last_output)
+
+
+def test_a_missing_virtual_camera_names_the_fix():
+    with pytest.raises(SinkError, match="To fix"):
+        VirtualCameraSink(320, 240, 30, backend="glare-missing")
+
+
+def test_a_recording_has_every_frame_at_the_source_rate(tmp_path):
+    path = tmp_path / "clip.mp4"
+    with VideoRecorder(path, 161, 121, 24.0) as recorder:
+        for index in range(37):
+            recorder.write(np.full((121, 161, 3), index * 6, np.uint8))
+    count, fps, fourcc = _probe(path)
+    assert count == 37 and fps == pytest.approx(24.0)
+    assert int(fourcc).to_bytes(4, "little") in (b"avc1", b"h264", b"H264")
+
+
+def test_glare_run_records_every_frame_of_the_woman_video(tmp_path, woman_video):
+    out = tmp_path / "out.mp4"
+    summary = run(RunSettings(input=str(woman_video), effect="glare", record=str(out), window=False), log=lambda _: None)
+    assert summary.frames == 472 and summary.frames_with_faces > 400
+    count, fps, _ = _probe(out)
+    assert count == 472 and fps == pytest.approx(_probe(woman_video)[1], abs=0.01)
+
+
+def test_run_without_any_output_is_refused():
+    with pytest.raises(SinkError, match="nothing to show"):
+        run(RunSettings(input="whatever.mp4", window=False))
+
+
+def test_config_files_take_the_flags_keys(tmp_path):
+    good = tmp_path / "glare.toml"
+    good.write_text('effect = "anxious"\nvirtual-camera = true\nintensity = 0.5\n')
+    assert load_config(good) == {"effect": "anxious", "virtual_camera": True, "intensity": 0.5}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("efect = 'glare'\n")
+    with pytest.raises(ValueError, match="unknown keys efect"):
+        load_config(bad)
+    with pytest.raises(ValueError, match="not valid TOML"):
+        (tmp_path / "broken.toml").write_text("effect = \n")
+        load_config(tmp_path / "broken.toml")
+
+
+class _FlakyCapture:
+    """A camera that delivers two frames, then fails, like an unplugged USB camera."""
+
+    def __init__(self, opened=True):
+        self.opened = opened
+        self.reads = 0
+
+    def isOpened(self):
+        return self.opened
+
+    def set(self, *_):
+        return True
+
+    def get(self, _):
+        return 30.0
+
+    def read(self):
+        self.reads += 1
+        if self.reads > 2:
+            return False, None
+        return True, np.zeros((48, 64, 3), np.uint8)
+
+    def release(self):
+        pass
+
+
+def test_a_dropped_camera_is_reopened_with_backoff():
+    attempts = iter([_FlakyCapture(), _FlakyCapture(opened=False), _FlakyCapture(), _FlakyCapture(opened=False),
+                     _FlakyCapture(opened=False), _FlakyCapture(opened=False), _FlakyCapture(opened=False),
+                     _FlakyCapture(opened=False)])
+    waits = []
+    camera = CameraSource(CameraSettings(reconnect_delays_s=(0.1, 0.2, 0.4, 0.8, 1.6)), opener=lambda _: next(attempts),
+                          wait=waits.append, log=lambda _: None)
+    frames = list(camera.frames())
+    assert len(frames) == 4  # two before the drop, two after the reopen
+    assert camera.reconnects == 1
+    assert waits == [0.1, 0.2, 0.1, 0.2, 0.4, 0.8, 1.6]
+
+
+def test_a_missing_camera_says_what_to_do():
+    with pytest.raises(CaptureError, match="--input FILE"):
+        CameraSource(CameraSettings(index=9), opener=lambda _: _FlakyCapture(opened=False), log=lambda _: None)
+
+
+def test_the_demo_writes_a_clip_and_a_before_after_picture(tmp_path):
+    output = run_demo(tmp_path, window=False, log=lambda _: None)
+    count, fps, _ = _probe(output.clip)
+    assert count == output.summary.frames == 120 and fps == pytest.approx(30.0)
+    assert output.summary.frames_with_faces == 120
+    picture = cv2.imread(str(output.before_after))
+    before, after = np.hsplit(picture, 2)
+    assert picture is not None and not np.array_equal(before, after)

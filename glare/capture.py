@@ -97,10 +97,11 @@ class ImageSource:
         pass
 
 
-def image_paths(path: Path) -> list[Path]:
-    """The images in a folder (by suffix, in name order), or the file itself."""
+def image_paths(path: Path, recursive: bool = False) -> list[Path]:
+    """The images in a folder (by suffix, in path order; with ``recursive``, in its subfolders too), or the file itself."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        candidates = path.rglob("*") if recursive else path.iterdir()
+        return sorted(p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     return [path]
 
 

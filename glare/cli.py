@@ -43,9 +43,10 @@ def _eval(args: argparse.Namespace) -> int:
     if not faces:
         print(f"no labelled faces in split {args.split!r} of {args.labels}", file=sys.stderr)
         return 2
-    locators = [make_locator(name) for name in args.methods]
+    locators = [make_locator(name, Path(args.model) if args.model else None) for name in args.methods]
     print(f"scoring {len(faces)} faces of split {args.split!r} from {args.labels}", file=sys.stderr)
-    report = evaluate(faces, locators, progress=lambda i: i % 200 == 0 and print(f"  {i}/{len(faces)}", file=sys.stderr))
+    report = evaluate(faces, locators, progress=lambda i: i % 200 == 0 and print(f"  {i}/{len(faces)}", file=sys.stderr),
+                      grayscale_copies=args.grayscale_copies)
     print(format_table(report))
     save_cumulative_plot(report, Path(args.plot), title=f"Pupil localisation, split {args.split}")
     print(f"cumulative error plot: {args.plot}")
@@ -56,7 +57,8 @@ def _bench(args: argparse.Namespace) -> int:
     from glare.bench import format_report, run_bench
     from glare.engine import AnalysisSettings
 
-    report = run_bench(Path(args.input), AnalysisSettings(locator=args.method), args.frames, skip_naive=args.no_naive)
+    settings = AnalysisSettings(locator=args.method, model_path=Path(args.model) if args.model else None)
+    report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive)
     print(format_report(report))
     return 0
 
@@ -81,6 +83,12 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _label(args: argparse.Namespace) -> int:
+    from labeler.cli import main as label_main
+
+    return label_main(args.label_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glare", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=["train", "val", "test", "all"], default="test",
                           help="which part of the labels to score (split by photo, fixed); default: the held-out test part")
     evaluate.add_argument("--limit", type=int, default=0, help="score at most this many faces")
+    evaluate.add_argument("--grayscale-copies", action="store_true",
+                          help="score grayscale JPEG copies of the photos (as LFW and dim webcams give)")
+    evaluate.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
     evaluate.add_argument("--plot", default="eval-cumulative.png", help="where to write the cumulative-error PNG")
     evaluate.set_defaults(handler=_eval)
 
@@ -106,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--method", choices=list(LOCATORS), default=DEFAULT_LOCATOR)
     bench.add_argument("--frames", type=int, default=None, help="time at most this many frames")
     bench.add_argument("--no-naive", action="store_true", help="skip the naive loop")
+    bench.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
     bench.set_defaults(handler=_bench)
 
     from glare.gaze import DIRECTIONS, EFFECTS
@@ -136,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--effect", choices=["glare", "anxious"], default="glare")
     demo.add_argument("--no-window", action="store_true", help="do not show a window even if a display exists")
     demo.set_defaults(handler=_demo)
+
+    label = commands.add_parser("label", help="the click-labelling tool (same as glare-label)", add_help=False)
+    label.add_argument("label_args", nargs=argparse.REMAINDER)
+    label.set_defaults(handler=_label)
     return parser
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +37,8 @@ def validate_frame(frame: np.ndarray) -> None:
 class AnalysisSettings:
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
     locator: str = DEFAULT_LOCATOR
+    model_path: Path | None = None
+    """An exported eye model to use instead of the bundled one (the ``model`` locator only)."""
 
 
 class Stopwatch:
@@ -59,7 +62,7 @@ class FaceAnalyser:
     def __init__(self, settings: AnalysisSettings | None = None, locator: PupilLocator | None = None):
         self.settings = settings or AnalysisSettings()
         self.tracker = FaceTracker(self.settings.tracker)
-        self.locator = locator or make_locator(self.settings.locator)
+        self.locator = locator or make_locator(self.settings.locator, self.settings.model_path)
         self._index = 0
 
     def analyse(self, frame: np.ndarray, time_s: float, stopwatch: Stopwatch) -> FrameResult:

@@ -58,13 +58,29 @@ def normalised_error(face: LabelledFace, right: Sequence[float], left: Sequence[
     return float(max(right_error, left_error) / face.interocular_px)
 
 
+def read_for_scoring(path: Path, grayscale_copy: bool) -> np.ndarray | None:
+    """The photo as gray uint8; with ``grayscale_copy``, as a grayscale JPEG copy of it would read.
+
+    Grayscale copies (LFW's, a webcam in low light) went through their own conversion and a
+    second JPEG compression; scoring them checks a locator does not lean on colour or on clean pixels.
+    """
+    if not grayscale_copy:
+        return cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    colour = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if colour is None:
+        return None
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE) if ok else None
+
+
 def evaluate(
     faces: Iterable[LabelledFace],
     locators: Sequence[PupilLocator],
     finder: FaceFinder | None = None,
     progress: Callable[[int], None] | None = None,
+    grayscale_copies: bool = False,
 ) -> EvalReport:
-    """Score each locator on each labelled face."""
+    """Score each locator on each labelled face (or on a grayscale JPEG copy of its photo)."""
     finder = finder or FaceFinder()
     report = EvalReport([locator.name for locator in locators])
     for method in report.methods:
@@ -72,7 +88,7 @@ def evaluate(
     for index, face in enumerate(faces):
         if progress:
             progress(index)
-        image = cv2.imread(str(face.image), cv2.IMREAD_GRAYSCALE)
+        image = read_for_scoring(face.image, grayscale_copies)
         if image is None:
             report.unreadable.append(str(face.image))
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -17,6 +18,18 @@ def data_dir() -> Path:
     if not (folder / "eye-centres.txt").is_file():
         pytest.skip(f"real data not found at {folder}: set GLARE_DATA to the shared data folder")
     return folder
+
+
+@pytest.fixture()
+def display():
+    """A private virtual X display (Xvfb) for window tests."""
+    # -displayfd makes Xvfb pick a free display and print its number once it accepts clients.
+    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    number = server.stdout.readline().strip()
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -81,25 +82,36 @@ class LandmarkCentroidLocator:
         ]
 
 
-def _make_meanshift() -> PupilLocator:
+def _make_model(model_path: Path | None) -> PupilLocator:
+    from glare.pupils.model import ModelLocator, ModelLocatorSettings
+
+    return ModelLocator(ModelLocatorSettings(model_path=model_path) if model_path else ModelLocatorSettings())
+
+
+def _make_meanshift(model_path: Path | None) -> PupilLocator:
     from glare.pupils.meanshift import MeanShiftLocator
 
     return MeanShiftLocator()
 
 
-LOCATORS: dict[str, Callable[[], PupilLocator]] = {
+def _make_centroid(model_path: Path | None) -> PupilLocator:
+    return LandmarkCentroidLocator()
+
+
+LOCATORS: dict[str, Callable[[Path | None], PupilLocator]] = {
+    "model": _make_model,
     "meanshift": _make_meanshift,
-    "centroid": LandmarkCentroidLocator,
+    "centroid": _make_centroid,
 }
 """Every locator by name; the first is the default."""
 
-DEFAULT_LOCATOR = "meanshift"
+DEFAULT_LOCATOR = "model"
 
 
-def make_locator(name: str) -> PupilLocator:
-    """The locator called ``name`` (one of ``LOCATORS``)."""
+def make_locator(name: str, model_path: Path | None = None) -> PupilLocator:
+    """The locator called ``name`` (one of ``LOCATORS``); ``model_path`` replaces the bundled eye model."""
     try:
         factory = LOCATORS[name]
     except KeyError:
         raise ValueError(f"unknown pupil locator {name!r}: choose one of {', '.join(LOCATORS)}") from None
-    return factory()
+    return factory(model_path)

@@ -1,0 +1,1 @@
+"""glare-label: the click-labelling tool for pupil positions (and eye corners)."""

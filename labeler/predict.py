@@ -1,0 +1,92 @@
+"""Predictions that pre-fill the points, so the labeller only corrects them (coarse to fine).
+
+Face photos (point set ``pupils``): dlib finds the largest face, glare's locator finds its pupils.
+Eye crops (``pupil``, ``eye``): the crop is taken as upright, as glare cuts them; the model
+predicts the pupil and corners directly, mean-shift searches an eye outline laid across the crop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from glare.eyes import CropGeometry, Eye, EyeCrop, eyes_from_landmarks, upright_crop
+from labeler.session import Predictor
+
+PREDICTORS = ("model", "meanshift", "none")
+
+
+def _face_predictor(locator_name: str) -> Predictor:
+    from glare.faces import FaceFinder
+    from glare.pupils import make_locator
+
+    finder, locator = FaceFinder(), make_locator(locator_name)
+
+    def predict(path: Path) -> dict[str, tuple[float, float]]:
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            return {}
+        faces = finder.find(image, upsample=1)
+        if not faces:
+            return {}
+        largest = max(faces, key=lambda face: (face.box[2] - face.box[0]) * (face.box[3] - face.box[1]))
+        right_eye, left_eye = eyes_from_landmarks(largest.landmarks)
+        right, left = locator.locate([upright_crop(image, eye, locator.geometry) for eye in (right_eye, left_eye)])
+        return {"right_pupil": right.centre, "left_pupil": left.centre}
+
+    return predict
+
+
+def nominal_eye_crop(image: np.ndarray, geometry: CropGeometry) -> EyeCrop:
+    """An eye-crop image resized to ``geometry`` with the almond outline glare's crops put there."""
+    resized = cv2.resize(image, (geometry.width, geometry.height), interpolation=cv2.INTER_AREA)
+    half_width = geometry.scale_reference / 2
+    half_height = 0.3 * half_width
+    centre = np.array([(geometry.width - 1) / 2, (geometry.height - 1) / 2])
+    angles = np.deg2rad([180, 240, 300, 0, 60, 120])
+    contour = centre + np.stack([half_width * np.cos(angles), half_height * np.sin(angles)], axis=1)
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    return EyeCrop(resized, Eye("right", contour), identity, identity, contour)
+
+
+def _crop_predictor(locator_name: str) -> Predictor:
+    if locator_name == "model":
+        from glare.pupils.model import ModelLocator
+
+        locator = ModelLocator()
+        model = locator.model
+    else:
+        from glare.pupils.meanshift import MeanShiftLocator
+
+        locator, model = MeanShiftLocator(), None
+    geometry = locator.geometry
+
+    def predict(path: Path) -> dict[str, tuple[float, float]]:
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            return {}
+        scale = np.array([image.shape[1] / geometry.width, image.shape[0] / geometry.height])
+        crop = nominal_eye_crop(image, geometry)
+        if model is not None:
+            points = model.predict(crop.image[None])[0]
+            names = ("corner_image_left", "corner_image_right", "pupil")
+        else:
+            found = locator.locate_in_crop(crop)
+            if found is None:
+                return {}
+            points, names = np.array([found.centre]), ("pupil",)
+        # Crop pixel centres back to the image's: x_image + 0.5 = (x_crop + 0.5) * scale.
+        return {name: tuple(float(v) for v in (point + 0.5) * scale - 0.5) for name, point in zip(names, points)}
+
+    return predict
+
+
+def make_predictor(name: str, point_set: str) -> Predictor | None:
+    """The predictor for ``point_set`` images, or None for ``none``."""
+    if name == "none":
+        return None
+    if name not in PREDICTORS:
+        raise ValueError(f"unknown predictor {name!r}: choose one of {', '.join(PREDICTORS)}")
+    return _face_predictor(name) if point_set == "pupils" else _crop_predictor(name)

@@ -1,0 +1,1 @@
+"""glare's training package: eye dataset preparation, the keypoint CNN, TFLite export."""

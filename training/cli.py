@@ -1,0 +1,143 @@
+"""``glare-train``: prepare the eye dataset, train the keypoint model, export it to TFLite.
+
+    glare-train prepare --images LFW_DIR --labels eye-centres.txt --out runs/eyes
+    glare-train train   --dataset runs/eyes --out runs/model
+    glare-train export  --model runs/model/model.keras --dataset runs/eyes --out runs/export
+    glare-train reproduce                   # all three on ../shared/data, then the bundled model + card
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from glare.settings import shared_data_dir
+
+
+def _prepare_settings(args: argparse.Namespace):
+    from training.prepare import PrepareSettings
+
+    return PrepareSettings(out=Path(args.out), images=tuple(Path(p) for p in args.images),
+                           labels=tuple(Path(p) for p in args.labels), workers=args.workers, limit=args.limit)
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from training.prepare import prepare
+
+    summary = prepare(_prepare_settings(args), fresh=args.fresh)
+    print(summary.describe())
+    print(f"dataset: {args.out} (manifest.jsonl, dataset.json)")
+    return 0
+
+
+def _train_settings(args: argparse.Namespace):
+    from training.model import ModelSettings
+    from training.train import StageSettings, TrainSettings
+
+    return TrainSettings(
+        dataset=Path(args.dataset), out=Path(args.out),
+        model=ModelSettings(backbone=args.backbone, width_multiplier=args.width),
+        coarse=StageSettings(args.coarse_epochs, args.coarse_lr),
+        fine=StageSettings(args.fine_epochs, args.fine_lr, patience=args.patience),
+        schedule=args.schedule, batch_size=args.batch_size, seed=args.seed, verbose=2 if args.quiet_epochs else 1)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from training.train import train
+
+    result = train(_train_settings(args))
+    print(f"model: {result.model_path}\ncurves: {result.curves_png}\n"
+          f"pupil error on hand-labelled eyes (crop px): val {result.val_pupil_error_px:.2f}, test {result.test_pupil_error_px:.2f}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from training.data import load_samples, select
+    from training.export import export
+
+    samples = select(load_samples(Path(args.dataset)), "val", fine=True)
+    if not len(samples):
+        samples = load_samples(Path(args.dataset))
+    for check in export(Path(args.model), Path(args.out), samples.crops[: args.parity_samples], args.variants):
+        print(f"{check.variant}: parity on {check.samples} crops: max {check.max_abs_px:.4f} px, "
+              f"mean {check.mean_abs_px:.4f} px")
+    print(f"exported to {args.out}")
+    return 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from training.reproduce import reproduce
+
+    card = reproduce(Path(args.data), Path(args.work), Path(args.install_to) if args.install_to else None,
+                     quick=args.quick)
+    print(f"model card: {card}")
+    return 0
+
+
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backbone", default="compact", help="'compact' (default) or 'hub:PATH' to a feature-vector SavedModel")
+    parser.add_argument("--width", type=float, default=1.0, help="channel multiplier of the compact CNN")
+    parser.add_argument("--coarse-epochs", type=int, default=12)
+    parser.add_argument("--coarse-lr", type=float, default=2e-3)
+    parser.add_argument("--fine-epochs", type=int, default=60)
+    parser.add_argument("--fine-lr", type=float, default=1e-3)
+    parser.add_argument("--patience", type=int, default=10, help="early stopping patience of the fine stage")
+    parser.add_argument("--schedule", choices=["cosine", "step"], default="cosine",
+                        help="learning-rate decay per stage; 'step' halves it every 10 epochs, as the tutorial did")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--quiet-epochs", action="store_true", help="one line per epoch instead of a progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glare-train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    data = shared_data_dir()
+
+    prepare = commands.add_parser("prepare", help="eye crops with coarse and fine labels, split by person")
+    prepare.add_argument("--images", nargs="*", default=[], metavar="DIR", help="folders of face photos (searched recursively)")
+    prepare.add_argument("--labels", nargs="*", default=[], metavar="FILE",
+                         help="hand labels: eye-centres.txt files and glare-label JSON files")
+    prepare.add_argument("--out", required=True)
+    prepare.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
+    prepare.add_argument("--limit", type=int, default=0, help="use at most this many images")
+    prepare.add_argument("--fresh", action="store_true", help="rebuild instead of resuming")
+    prepare.set_defaults(handler=_prepare)
+
+    train = commands.add_parser("train", help="coarse-to-fine training of the eye keypoint model")
+    train.add_argument("--dataset", required=True)
+    train.add_argument("--out", required=True)
+    _add_train_options(train)
+    train.set_defaults(handler=_train)
+
+    export = commands.add_parser("export", help="TFLite export (float and int8) with a parity check")
+    export.add_argument("--model", required=True, help="a model.keras from 'train'")
+    export.add_argument("--dataset", required=True, help="the prepared dataset (crops for calibration and parity)")
+    export.add_argument("--out", required=True)
+    export.add_argument("--variants", nargs="+", choices=["float", "int8"], default=["float", "int8"])
+    export.add_argument("--parity-samples", type=int, default=500)
+    export.set_defaults(handler=_export)
+
+    reproduce = commands.add_parser("reproduce", help="the bundled model from the shared data: prepare, train, export, score")
+    reproduce.add_argument("--data", default=str(data), help=f"the shared data folder (default {data})")
+    reproduce.add_argument("--work", default="runs/reproduce", help="folder for the dataset, checkpoints and exports")
+    reproduce.add_argument("--install-to", default=None,
+                           help="copy the model and its card here (glare/assets to replace the bundled one)")
+    reproduce.add_argument("--quick", action="store_true", help="a few images and epochs: checks the pipeline, not a model")
+    reproduce.set_defaults(handler=_reproduce)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"glare-train {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The eye keypoint model: an upright gray eye crop in, three points (two corners, the pupil) out.
+
+Two backbones share one head and one output convention (crop pixels, the order of
+``training.prepare.POINT_NAMES``):
+
+- ``compact``: a small separable CNN that trains from scratch on a CPU in minutes and runs in a
+  fraction of a millisecond; the default, and the model glare ships.
+- ``hub:PATH_OR_HANDLE``: a TF-Hub style feature-vector SavedModel (images in [0, 1], RGB) as
+  the tutorial used; the gray crop is tiled to three channels and resized to its input size.
+
+Each model standardises its own input, so the runtime feeds raw 0-255 pixels and brightness or
+contrast changes (a dim webcam) matter less.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from glare.eyes import CropGeometry
+
+
+@keras.saving.register_keras_serializable(package="glare")
+class StandardiseImage(keras.layers.Layer):
+    """Each image to zero mean and unit spread, whatever its exposure."""
+
+    def call(self, images):
+        mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
+        spread = tf.math.reduce_std(images, axis=[1, 2, 3], keepdims=True)
+        return (images - mean) / (spread + 4.0)
+
+
+@keras.saving.register_keras_serializable(package="glare")
+class ToCropPixels(keras.layers.Layer):
+    """Head outputs around 0 mapped to crop pixels: a unit is half the crop's width or height from its centre."""
+
+    def __init__(self, width: int, height: int, **kwargs):
+        super().__init__(**kwargs)
+        self.width, self.height = width, height
+
+    def call(self, outputs):
+        half = tf.constant([self.width / 2.0, self.height / 2.0] * 3)
+        centre = tf.constant([(self.width - 1) / 2.0, (self.height - 1) / 2.0] * 3)
+        return outputs * half + centre
+
+    def get_config(self):
+        return {**super().get_config(), "width": self.width, "height": self.height}
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    backbone: str = "compact"
+    """``compact``, or ``hub:`` followed by a SavedModel folder (or a hub handle, with tensorflow_hub installed)."""
+    width_multiplier: float = 1.0
+    """Scales the compact CNN's channel counts."""
+    dense_units: int = 96
+    dropout: float = 0.2
+    hub_input_size: tuple[int, int] = (128, 80)
+    """(width, height) the hub backbone's input is resized to."""
+    hub_endpoint: str = "serving_default"
+
+
+def _separable_block(x, filters: int, name: str):
+    x = keras.layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_sep")(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def compact_backbone(x, settings: ModelSettings):
+    def channels(n: int) -> int:
+        return max(8, int(round(n * settings.width_multiplier)))
+
+    x = keras.layers.Conv2D(channels(16), 3, padding="same", use_bias=False, name="stem_conv")(x)
+    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    x = keras.layers.ReLU(name="stem_relu")(x)
+    x = keras.layers.MaxPooling2D(name="pool1")(x)
+    x = _separable_block(x, channels(32), "block2a")
+    x = _separable_block(x, channels(32), "block2b")
+    x = keras.layers.MaxPooling2D(name="pool2")(x)
+    x = _separable_block(x, channels(64), "block3a")
+    x = _separable_block(x, channels(64), "block3b")
+    x = keras.layers.MaxPooling2D(name="pool3")(x)
+    x = _separable_block(x, channels(96), "block4")
+    # Flatten, not global pooling: where a feature sits is the answer.
+    return keras.layers.Flatten(name="flatten")(x)
+
+
+def resolve_hub_handle(handle: str) -> str:
+    """A local SavedModel folder as is; a hub URL or Kaggle handle through tensorflow_hub's cache."""
+    if Path(handle).is_dir():
+        return handle
+    try:
+        import tensorflow_hub
+    except ImportError:
+        raise ValueError(
+            f"hub backbone {handle!r} is not a local SavedModel folder: download it and pass its folder, "
+            "or install tensorflow_hub to fetch handles (needs internet)") from None
+    return tensorflow_hub.resolve(handle)
+
+
+def hub_backbone(x, settings: ModelSettings):
+    path = resolve_hub_handle(settings.backbone.removeprefix("hub:"))
+    width, height = settings.hub_input_size
+    x = keras.layers.Resizing(height, width, name="hub_resize")(x)
+    x = keras.layers.Concatenate(name="hub_rgb")([x, x, x])
+    x = keras.layers.Rescaling(1.0 / 255.0, name="hub_scale")(x)
+    features = keras.layers.TFSMLayer(path, call_endpoint=settings.hub_endpoint, trainable=True, name="hub")(x)
+    if isinstance(features, dict):
+        if len(features) != 1:
+            raise ValueError(f"hub model {path} endpoint {settings.hub_endpoint!r} has outputs {sorted(features)}; "
+                             "it must have one feature-vector output")
+        features = next(iter(features.values()))
+    return features
+
+
+def build_model(geometry: CropGeometry = CropGeometry(), settings: ModelSettings = ModelSettings()) -> keras.Model:
+    """Crops (B, H, W, 1) float32 in 0-255 -> points (B, 6) float32 in crop pixels."""
+    crops = keras.Input((geometry.height, geometry.width, 1), name="crops")
+    if settings.backbone == "compact":
+        features = compact_backbone(StandardiseImage(name="standardise")(crops), settings)
+    elif settings.backbone.startswith("hub:"):
+        features = hub_backbone(crops, settings)
+    else:
+        raise ValueError(f"unknown backbone {settings.backbone!r}: use 'compact' or 'hub:PATH'")
+    x = keras.layers.Dense(settings.dense_units, activation="relu", name="head_dense")(features)
+    x = keras.layers.Dropout(settings.dropout, name="head_dropout")(x)
+    x = keras.layers.Dense(6, name="head_points", kernel_initializer="zeros")(x)
+    points = ToCropPixels(geometry.width, geometry.height, name="points")(x)
+    return keras.Model(crops, points, name=f"glare_eye_{settings.backbone.split(':')[0]}")
+
+
+POINT_LOSS_WEIGHTS = (0.25, 0.25, 1.0)
+"""The pupil is what glare needs; the corners are a side task that keeps the model honest."""
+
+
+def weighted_point_mse(targets, predictions):
+    """Mean squared error per point (pixels²), weighted by point (``POINT_LOSS_WEIGHTS``) and by whether it is labelled."""
+    true_points = tf.reshape(targets[:, :6], (-1, 3, 2))
+    predicted = tf.reshape(predictions, (-1, 3, 2))
+    weights = targets[:, 6:] * tf.constant(POINT_LOSS_WEIGHTS)
+    squared = tf.reduce_mean(tf.square(true_points - predicted), axis=-1)
+    return tf.reduce_sum(squared * weights, axis=-1) / tf.maximum(tf.reduce_sum(weights, axis=-1), 1e-6)
+
+
+def pupil_mae_px(targets, predictions):
+    """Mean absolute error of the pupil's x and y, in crop pixels (the tutorial's MAE)."""
+    return tf.reduce_mean(tf.abs(targets[:, 4:6] - predictions[:, 4:6]), axis=-1)
+
+
+def pupil_error_px(targets, predictions):
+    """Mean distance between the predicted and the true pupil, in crop pixels."""
+    return tf.norm(targets[:, 4:6] - predictions[:, 4:6], axis=-1)
+
+
+def compile_model(model: keras.Model, learning_rate: float) -> None:
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=weighted_point_mse,
+                  metrics=[pupil_mae_px, pupil_error_px])
+
+
+def load_trained_model(path: Path) -> keras.Model:
+    """A model saved by ``train`` (model.keras or a checkpoint), ready for prediction."""
+    return keras.models.load_model(path, compile=False,
+                                   custom_objects={"StandardiseImage": StandardiseImage, "ToCropPixels": ToCropPixels})

@@ -1,0 +1,161 @@
+"""train: coarse-to-fine. Pre-train on the mean-shift labels, fine-tune on the hand labels.
+
+Reads top to bottom: data, augmentation, model, compile, fit (per stage), evaluate, curves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from glare.eyes import CropGeometry
+from training.augment import AugmentSettings, make_pipeline
+from training.data import EyeSamples, load_samples, select
+from training.model import ModelSettings, build_model, compile_model
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    epochs: int
+    learning_rate: float
+    patience: int = 6
+    """Early stopping: epochs without a better validation loss before the stage ends."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    dataset: Path
+    out: Path
+    model: ModelSettings = ModelSettings()
+    augment: AugmentSettings = AugmentSettings()
+    coarse: StageSettings = StageSettings(epochs=12, learning_rate=2e-3)
+    fine: StageSettings = StageSettings(epochs=60, learning_rate=1e-3, patience=10)
+    schedule: str = "cosine"
+    """``cosine`` decay over each stage, or ``step``: the tutorial's halving every ``step_epochs``."""
+    step_epochs: int = 10
+    batch_size: int = 64
+    seed: int = 7
+    min_coarse_confidence: float = 0.5
+    verbose: int = 2
+
+
+@dataclass
+class StageResult:
+    name: str
+    samples: int
+    epochs_run: int
+    best_val_loss: float
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    stages: list[StageResult]
+    val_pupil_error_px: float
+    test_pupil_error_px: float
+    curves_png: Path
+
+
+def learning_rate_schedule(settings: TrainSettings, stage: StageSettings):
+    if settings.schedule == "step":
+        return lambda epoch: stage.learning_rate * 0.5 ** (epoch // settings.step_epochs)
+    if settings.schedule == "cosine":
+        return lambda epoch: stage.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / max(stage.epochs, 1)))
+    raise ValueError(f"unknown schedule {settings.schedule!r}: use 'cosine' or 'step'")
+
+
+def fit_stage(model: keras.Model, name: str, train: EyeSamples, val: EyeSamples, stage: StageSettings,
+              settings: TrainSettings) -> StageResult:
+    checkpoint = Path(settings.out) / "checkpoints" / f"{name}.keras"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    compile_model(model, stage.learning_rate)
+    history = model.fit(
+        make_pipeline(train.crops, train.targets(), settings.batch_size, settings.augment, settings.seed, shuffle=True),
+        validation_data=make_pipeline(val.crops, val.targets(), 256, None, settings.seed, shuffle=False),
+        epochs=stage.epochs,
+        verbose=settings.verbose,
+        callbacks=[
+            keras.callbacks.LearningRateScheduler(learning_rate_schedule(settings, stage)),
+            keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss", save_best_only=True),
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=stage.patience, restore_best_weights=True),
+            keras.callbacks.CSVLogger(str(checkpoint.with_suffix(".csv"))),
+        ],
+    )
+    values = {key: [float(v) for v in series] for key, series in history.history.items()}
+    return StageResult(name, len(train), len(values["loss"]), float(min(values["val_loss"])), values)
+
+
+def pupil_error(model: keras.Model, samples: EyeSamples) -> float:
+    """Mean pupil error in crop pixels over hand-labelled samples."""
+    if not len(samples):
+        return float("nan")
+    predicted = model.predict(samples.crops[..., None].astype(np.float32), batch_size=256, verbose=0)
+    return float(np.linalg.norm(predicted[:, 4:6] - samples.points[:, 2], axis=1).mean())
+
+
+def save_curves(stages: list[StageResult], path: Path) -> None:
+    """Training and validation pupil error per epoch, stages side by side, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(stages), figsize=(5 * len(stages), 3.6), dpi=110, squeeze=False)
+    for axis, stage in zip(axes[0], stages):
+        epochs = np.arange(1, stage.epochs_run + 1)
+        axis.plot(epochs, stage.history["pupil_error_px"], label="train (augmented)")
+        axis.plot(epochs, stage.history["val_pupil_error_px"], label="validation")
+        axis.set_title(f"{stage.name}: {stage.samples} eyes")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel("pupil error (crop px)")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def train(settings: TrainSettings) -> TrainResult:
+    keras.utils.set_random_seed(settings.seed)
+    out = Path(settings.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    samples = load_samples(settings.dataset)
+    geometry = CropGeometry(width=samples.crops.shape[2], height=samples.crops.shape[1])
+    fine_train, fine_val, fine_test = (select(samples, split, fine=True) for split in ("train", "val", "test"))
+    coarse_train = select(samples, "train", fine=False, min_coarse_confidence=settings.min_coarse_confidence)
+    coarse_val = select(samples, "val", fine=False, min_coarse_confidence=settings.min_coarse_confidence)
+    if not len(fine_train) and not len(coarse_train):
+        raise ValueError(f"{settings.dataset} has no training samples")
+
+    model = build_model(geometry, settings.model)
+    stages = []
+    if len(coarse_train) and settings.coarse.epochs:
+        # Pre-training is judged on hand labels where there are any: they are the truth.
+        stages.append(fit_stage(model, "coarse", coarse_train, fine_val if len(fine_val) else coarse_val,
+                                settings.coarse, settings))
+    if len(fine_train) and settings.fine.epochs:
+        stages.append(fit_stage(model, "fine", fine_train, fine_val if len(fine_val) else fine_train,
+                                settings.fine, settings))
+
+    model_path = out / "model.keras"
+    model.save(model_path)
+    curves = out / "training-curves.png"
+    save_curves(stages, curves)
+    result = TrainResult(model_path, stages, pupil_error(model, fine_val), pupil_error(model, fine_test), curves)
+    summary = {
+        "settings": json.loads(json.dumps(asdict(settings), default=str)),
+        "geometry": asdict(geometry),
+        "stages": [{k: v for k, v in asdict(stage).items() if k != "history"} for stage in stages],
+        "val_pupil_error_px": result.val_pupil_error_px,
+        "test_pupil_error_px": result.test_pupil_error_px,
+    }
+    (out / "training.json").write_text(json.dumps(summary, indent=1))
+    return result

@@ -61,15 +61,18 @@ def normalised_error(face: LabelledFace, right: Sequence[float], left: Sequence[
 def read_for_scoring(path: Path, grayscale_copy: bool) -> np.ndarray | None:
     """The photo as gray uint8; with ``grayscale_copy``, as a grayscale JPEG copy of it would read.
 
-    Grayscale copies (LFW's, a webcam in low light) went through their own conversion and a
-    second JPEG compression; scoring them checks a locator does not lean on colour or on clean pixels.
+    Grayscale copies (LFW's, a webcam in low light) went through somebody else's conversion and a
+    second JPEG compression; here the copy weighs the three channels equally (not OpenCV's
+    luma weights) and is saved at JPEG quality 70, so a locator that leaned on one exact
+    conversion or on clean pixels would show it.
     """
     if not grayscale_copy:
         return cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     colour = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if colour is None:
         return None
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    gray = np.round(colour.astype(np.float32).mean(axis=2)).astype(np.uint8)
+    ok, encoded = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, 70])
     return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE) if ok else None
 
 

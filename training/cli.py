@@ -78,11 +78,11 @@ def _reproduce(args: argparse.Namespace) -> int:
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backbone", default="compact", help="'compact' (default) or 'hub:PATH' to a feature-vector SavedModel")
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier of the compact CNN")
-    parser.add_argument("--coarse-epochs", type=int, default=12)
+    parser.add_argument("--coarse-epochs", type=int, default=20)
     parser.add_argument("--coarse-lr", type=float, default=2e-3)
-    parser.add_argument("--fine-epochs", type=int, default=60)
+    parser.add_argument("--fine-epochs", type=int, default=80)
     parser.add_argument("--fine-lr", type=float, default=1e-3)
-    parser.add_argument("--patience", type=int, default=10, help="early stopping patience of the fine stage")
+    parser.add_argument("--patience", type=int, default=15, help="early stopping patience of the fine stage")
     parser.add_argument("--schedule", choices=["cosine", "step"], default="cosine",
                         help="learning-rate decay per stage; 'step' halves it every 10 epochs, as the tutorial did")
     parser.add_argument("--batch-size", type=int, default=64)

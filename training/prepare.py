@@ -77,7 +77,7 @@ class PrepareSettings:
     workers: int = 0
     """Processes; 0 means one per core."""
     limit: int = 0
-    """Use at most this many images (0: all), for quick trials."""
+    """Use at most this many images (0: all), spread evenly over the list, for quick trials."""
 
 
 @dataclass
@@ -276,7 +276,10 @@ def list_images(settings: PrepareSettings, fine_faces: dict, fine_crops: dict) -
     found.update(str(p) for p in fine_faces)
     found.update(str(p) for p in fine_crops)
     images = sorted(found)
-    return images[: settings.limit] if settings.limit else images
+    if settings.limit and settings.limit < len(images):
+        # Evenly spread, so that a small trial still sees every folder and label file.
+        images = [images[i] for i in np.linspace(0, len(images) - 1, settings.limit).astype(int)]
+    return images
 
 
 def prepare(settings: PrepareSettings, fresh: bool = False, progress: bool = True) -> PrepareSummary:

@@ -34,8 +34,8 @@ class TrainSettings:
     out: Path
     model: ModelSettings = ModelSettings()
     augment: AugmentSettings = AugmentSettings()
-    coarse: StageSettings = StageSettings(epochs=12, learning_rate=2e-3)
-    fine: StageSettings = StageSettings(epochs=60, learning_rate=1e-3, patience=10)
+    coarse: StageSettings = StageSettings(epochs=20, learning_rate=2e-3)
+    fine: StageSettings = StageSettings(epochs=80, learning_rate=1e-3, patience=15)
     schedule: str = "cosine"
     """``cosine`` decay over each stage, or ``step``: the tutorial's halving every ``step_epochs``."""
     step_epochs: int = 10

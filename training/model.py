@@ -88,6 +88,23 @@ def compact_backbone(x, settings: ModelSettings):
     return keras.layers.Flatten(name="flatten")(x)
 
 
+@keras.saving.register_keras_serializable(package="glare")
+class HubFeatures(keras.layers.TFSMLayer):
+    """A feature-vector SavedModel as a trainable layer (fine-tuning, as the tutorial did).
+
+    Keras's own TFSMLayer tracks *copies* of the SavedModel's variables, so training moves the
+    copies while the reloaded function keeps reading the originals, and the names it gives them
+    keep the ':0' that Keras refuses in optimizer slot names. Here each Keras weight is bound to
+    the original variable, under a name without the colon.
+    """
+
+    def _add_existing_weight(self, weight):
+        variable = keras.Variable(initializer=weight, trainable=weight.trainable, dtype=weight.dtype,
+                                  shape=weight.shape, name=weight.name.replace("/", "_").replace(":", "_"))
+        variable._value = weight  # the TensorFlow backend's storage: read and assign the variable the function uses
+        self._track_variable(variable)
+
+
 def resolve_hub_handle(handle: str) -> str:
     """A local SavedModel folder as is; a hub URL or Kaggle handle through tensorflow_hub's cache."""
     if Path(handle).is_dir():
@@ -107,7 +124,7 @@ def hub_backbone(x, settings: ModelSettings):
     x = keras.layers.Resizing(height, width, name="hub_resize")(x)
     x = keras.layers.Concatenate(name="hub_rgb")([x, x, x])
     x = keras.layers.Rescaling(1.0 / 255.0, name="hub_scale")(x)
-    features = keras.layers.TFSMLayer(path, call_endpoint=settings.hub_endpoint, trainable=True, name="hub")(x)
+    features = HubFeatures(path, call_endpoint=settings.hub_endpoint, trainable=True, name="hub")(x)
     if isinstance(features, dict):
         if len(features) != 1:
             raise ValueError(f"hub model {path} endpoint {settings.hub_endpoint!r} has outputs {sorted(features)}; "
@@ -161,6 +178,11 @@ def compile_model(model: keras.Model, learning_rate: float) -> None:
 
 
 def load_trained_model(path: Path) -> keras.Model:
-    """A model saved by ``train`` (model.keras or a checkpoint), ready for prediction."""
-    return keras.models.load_model(path, compile=False,
-                                   custom_objects={"StandardiseImage": StandardiseImage, "ToCropPixels": ToCropPixels})
+    """A model saved by ``train`` (model.keras or a checkpoint), ready for prediction.
+
+    Unsafe mode only lets a hub backbone reload its SavedModel folder, which the training run
+    itself was given; load model files you made, as with any pickle-like format.
+    """
+    return keras.models.load_model(path, compile=False, safe_mode=False,
+                                   custom_objects={"StandardiseImage": StandardiseImage, "ToCropPixels": ToCropPixels,
+                                                   "HubFeatures": HubFeatures})

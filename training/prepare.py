@@ -240,19 +240,19 @@ def _process_chunk(job: tuple[int, list[str], str]) -> dict:
             weights.append(point_weights)
             records.append(record)
     geometry = _sampler.settings.geometry
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer,
-        crops=np.array(crops, np.uint8).reshape(-1, geometry.height, geometry.width),
-        points=np.array(points, np.float32).reshape(-1, 3, 2),
-        point_weights=np.array(weights, np.float32).reshape(-1, 3),
-        records=np.array(json.dumps({"records": records, "unreadable": unreadable, "no_face": no_face,
-                                     "images": len(paths)})),
-    )
-    temporary = Path(chunk_path + ".tmp")
-    temporary.write_bytes(buffer.getvalue())
-    os.replace(temporary, chunk_path)
+    write_chunk(Path(chunk_path), np.array(crops, np.uint8).reshape(-1, geometry.height, geometry.width),
+                np.array(points, np.float32).reshape(-1, 3, 2), np.array(weights, np.float32).reshape(-1, 3),
+                {"records": records, "unreadable": unreadable, "no_face": no_face, "images": len(paths)})
     return {"index": index, "images": len(paths)}
+
+
+def write_chunk(path: Path, crops: np.ndarray, points: np.ndarray, point_weights: np.ndarray, info: dict) -> None:
+    """One chunk file, written whole or not at all; ``info`` holds the records and the image counts."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, crops=crops, points=points, point_weights=point_weights, records=np.array(json.dumps(info)))
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(buffer.getvalue())
+    os.replace(temporary, path)
 
 
 def _fingerprint(settings: PrepareSettings, images: list[str]) -> dict:

@@ -1,0 +1,199 @@
+"""training/: prepare on real photos, augmentation geometry, a tiny coarse-to-fine run, export parity, hub backbone."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow", reason="the training tests need TensorFlow: pip install -e '.[dev]'")
+
+from glare.eyes import CropGeometry, apply_affine, eyes_from_landmarks, upright_crop  # noqa: E402
+from glare.faces import FaceFinder  # noqa: E402
+from labeler.labels import LabelFile, ImageLabels, LabelledPoint  # noqa: E402
+from training.augment import AugmentSettings, augment_example  # noqa: E402
+from training.data import load_samples, select  # noqa: E402
+from training.export import export  # noqa: E402
+from training.model import ModelSettings, build_model  # noqa: E402
+from training.prepare import PrepareSettings, prepare, write_chunk, write_manifest  # noqa: E402
+from training.train import StageSettings, TrainSettings, train  # noqa: E402
+
+ASTRONAUT = Path(__file__).resolve().parent.parent / "glare" / "assets" / "astronaut.jpg"
+
+
+@pytest.fixture(scope="module")
+def astronaut_pupils():
+    """The astronaut's eyes as glare sees them: (right, left) Eye objects in image pixels."""
+    import cv2
+
+    image = cv2.imread(str(ASTRONAUT), cv2.IMREAD_GRAYSCALE)
+    face = FaceFinder().find(image)[0]
+    return eyes_from_landmarks(face.landmarks)
+
+
+@pytest.fixture()
+def photos(tmp_path, astronaut_pupils):
+    folder = tmp_path / "photos"
+    (folder / "someone").mkdir(parents=True)
+    shutil.copy(ASTRONAUT, folder / "Ann_Astro_0001.jpg")
+    shutil.copy(ASTRONAUT, folder / "someone" / "Ann_Astro_0002.jpg")
+    (folder / "someone" / "broken.jpg").write_bytes(b"this is no jpeg")
+    right, left = astronaut_pupils
+    hand_right, hand_left = right.centre + (1.5, -0.5), left.centre + (-1.0, 0.5)
+    labels = LabelFile(tmp_path / "labels.json", "pupils")
+    labels.images[labels.key_for(folder / "Ann_Astro_0001.jpg")] = ImageLabels(
+        {"right_pupil": LabelledPoint(tuple(hand_right), "hand", "t"),
+         "left_pupil": LabelledPoint(tuple(hand_left), "hand", "t")}, confirmed=True)
+    labels.save()
+    return folder, labels.path, (hand_right, hand_left)
+
+
+def test_prepare_labels_splits_skips_and_resumes(tmp_path, photos, astronaut_pupils):
+    folder, label_path, hand = photos
+    settings = PrepareSettings(out=tmp_path / "eyes", images=(folder,), labels=(label_path,), workers=2, chunk_size=2)
+    summary = prepare(settings, progress=False)
+
+    assert summary.images == 3 and summary.unreadable == [str((folder / "someone" / "broken.jpg").resolve())]
+    samples = load_samples(settings.out)
+    assert samples.crops.shape == (4, 40, 64) and samples.crops.dtype == np.uint8
+    sources = {(Path(r["image"]).parent.name, r["side"]): r["source"] for r in samples.records}
+    assert sources == {("photos", "right"): "hand:labels.json", ("photos", "left"): "hand:labels.json",
+                       ("someone", "right"): "meanshift", ("someone", "left"): "meanshift"}
+    assert {r["split"] for r in samples.records} == {samples.records[0]["split"]}, "one person, one split"
+    # The hand label lands in the crop where the runtime's transform puts it.
+    import cv2
+
+    image = cv2.imread(str(ASTRONAUT), cv2.IMREAD_GRAYSCALE)
+    for eye, hand_point in zip(astronaut_pupils, hand):
+        index = next(i for i, r in enumerate(samples.records)
+                     if r["source"].startswith("hand") and r["side"] == eye.side)
+        crop = upright_crop(image, eye, CropGeometry())
+        expected = apply_affine(crop.to_crop, np.array([hand_point]))[0]
+        assert samples.points[index, 2] == pytest.approx(expected, abs=0.05)
+    manifest = (settings.out / "manifest.jsonl").read_text().splitlines()
+    assert len(manifest) == 4 and json.loads(manifest[0])["chunk"] == 0
+
+    chunk_times = {p: p.stat().st_mtime_ns for p in (settings.out / "chunks").glob("*.npz")}
+    again = prepare(settings, progress=False)
+    assert again.chunks_reused == 2
+    assert {p: p.stat().st_mtime_ns for p in (settings.out / "chunks").glob("*.npz")} == chunk_times
+    with pytest.raises(ValueError, match="--fresh"):
+        prepare(PrepareSettings(out=settings.out, images=(folder,), workers=1, chunk_size=2), progress=False)
+
+
+def test_prepare_refuses_a_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--images"):
+        prepare(PrepareSettings(out=tmp_path / "eyes", images=(tmp_path / "nowhere",)), progress=False)
+
+
+def _dot_crop(points, geometry=CropGeometry()):
+    yy, xx = np.mgrid[0:geometry.height, 0:geometry.width]
+    image = np.zeros((geometry.height, geometry.width), np.float32)
+    for x, y in points:
+        image += 255 * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.2 ** 2))
+    return image
+
+
+def test_augmentation_moves_points_with_the_pixels():
+    tf.random.set_seed(3)
+    settings = AugmentSettings(max_brightness=0, contrast_range=(1, 1), blur_probability=0, max_noise_std=0,
+                               max_rotation_deg=15, max_scale_change=0.15, max_shift_px=3)
+    points = np.array([[14.0, 21.0], [50.0, 19.0], [33.0, 20.0]], np.float32)
+    # Only the image-left corner and the pupil are labelled: the weights must travel with their points.
+    target = np.concatenate([points.reshape(6), [1, 0, 1]]).astype(np.float32)
+    flipped = 0
+    for _ in range(12):
+        image, moved = augment_example(tf.constant(_dot_crop(points)[..., None]), tf.constant(target), settings)
+        image, moved = image.numpy()[..., 0], moved.numpy()
+        new_points = moved[:6].reshape(3, 2)
+        assert moved[6:].tolist() in ([1, 0, 1], [0, 1, 1])
+        flipped += moved[6] == 0
+        assert new_points[0, 0] < new_points[1, 0], "after a flip the image-left corner is still the left one"
+        for x, y in new_points:
+            x0, y0 = int(round(x)), int(round(y))
+            window = image[y0 - 3:y0 + 4, x0 - 3:x0 + 4]
+            yy, xx = np.mgrid[y0 - 3:y0 + 4, x0 - 3:x0 + 4]
+            centroid = np.array([(window * xx).sum(), (window * yy).sum()]) / window.sum()
+            assert centroid == pytest.approx([x, y], abs=0.35)
+    assert 0 < flipped < 12
+
+
+def _synthetic_dataset(folder: Path, count: int = 96) -> Path:
+    """Dark discs on bright crops at random pupils, written as prepare writes a dataset."""
+    rng = np.random.default_rng(0)
+    geometry = CropGeometry()
+    pupils = np.stack([rng.uniform(22, 42, count), rng.uniform(15, 25, count)], axis=1)
+    yy, xx = np.mgrid[0:geometry.height, 0:geometry.width]
+    crops = np.array([200 - 150 * (np.hypot(xx - x, yy - y) < 6) for x, y in pupils], np.uint8)
+    corners = np.array([[12.0, 20.0], [51.0, 20.0]])
+    points = np.array([np.vstack([corners, pupil]) for pupil in pupils], np.float32)
+    splits = ["train", "val", "test"]
+    records = [{"image": f"img{i}.jpg", "side": "right", "split": splits[i % 3] if i % 3 else "train",
+                "group": f"g{i}", "source": "meanshift" if i % 2 else "hand:synthetic", "coarse_confidence": 1.0,
+                "openness": 0.3, "eye_width_px": 40.0, "face": 0} for i in range(count)]
+    (folder / "chunks").mkdir(parents=True)
+    write_chunk(folder / "chunks" / "00000.npz", crops, points, np.ones((count, 3), np.float32),
+                {"records": records, "unreadable": [], "no_face": 0, "images": count})
+    write_manifest(folder, total_chunks=1)
+    return folder
+
+
+def test_tiny_training_run_export_parity_and_the_runtime_locator(tmp_path):
+    from glare.pupils.model import ModelLocator, ModelLocatorSettings
+
+    dataset = _synthetic_dataset(tmp_path / "eyes")
+    samples = load_samples(dataset)
+    assert len(select(samples, "train", fine=False)) and len(select(samples, "train", fine=True))
+    result = train(TrainSettings(dataset=dataset, out=tmp_path / "model", coarse=StageSettings(1, 2e-3),
+                                 fine=StageSettings(2, 1e-3), batch_size=16, verbose=0))
+    assert [stage.name for stage in result.stages] == ["coarse", "fine"]
+    assert result.model_path.is_file() and result.curves_png.stat().st_size > 0
+    assert np.isfinite(result.val_pupil_error_px)
+    assert json.loads((tmp_path / "model" / "training.json").read_text())["stages"][1]["epochs_run"] == 2
+
+    parities = export(result.model_path, tmp_path / "export", samples.crops[:40])
+    by_variant = {p.variant: p for p in parities}
+    assert by_variant["float"].max_abs_px < 1e-3
+    assert by_variant["int8"].mean_abs_px < 1.0
+    description = json.loads((tmp_path / "export" / "eye_model.json").read_text())
+    assert description["geometry"] == {"width": 64, "height": 40, "eye_span": 0.6}
+
+    locator = ModelLocator(ModelLocatorSettings(model_path=tmp_path / "export" / "eye_model.tflite"))
+    assert locator.available
+    from conftest import synthetic_eye_frame
+
+    frame, landmarks = synthetic_eye_frame((104.0, 60.0))
+    eyes = eyes_from_landmarks(np.vstack([np.zeros((36, 2)), landmarks, landmarks]))
+    pupils = locator.locate([upright_crop(frame, eye, locator.geometry) for eye in eyes])
+    assert len(pupils) == 2 and all(0.0 <= p.confidence <= 1.0 for p in pupils)
+
+
+def test_hub_backbone_trains_from_a_local_saved_model(tmp_path):
+    class Features(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.kernel = tf.Variable(tf.random.stateless_normal([3, 3, 3, 8], seed=[1, 2]) * 0.2)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+        def __call__(self, images):
+            return tf.reduce_mean(tf.nn.relu(tf.nn.conv2d(images, self.kernel, 2, "SAME")), axis=[1, 2])
+
+    module = Features()
+    tf.saved_model.save(module, str(tmp_path / "hub"), signatures={"serving_default": module.__call__})
+    dataset = _synthetic_dataset(tmp_path / "eyes", count=48)
+    result = train(TrainSettings(dataset=dataset, out=tmp_path / "model", batch_size=16, verbose=0,
+                                 model=ModelSettings(backbone=f"hub:{tmp_path / 'hub'}", hub_input_size=(32, 20)),
+                                 coarse=StageSettings(0, 1e-3), fine=StageSettings(3, 1e-2)))
+    from training.model import load_trained_model
+
+    trained = load_trained_model(result.model_path)
+    hub_weights = [w for w in trained.weights if tuple(w.shape) == (3, 3, 3, 8)]
+    assert hub_weights and not np.allclose(np.asarray(hub_weights[0]), module.kernel.numpy()), "the hub weights train"
+    parities = export(result.model_path, tmp_path / "export", load_samples(dataset).crops[:16], variants=("float",))
+    assert parities[0].max_abs_px < 1e-3
+
+
+def test_an_unknown_backbone_says_what_to_use():
+    with pytest.raises(ValueError, match="'compact' or 'hub:PATH'"):
+        build_model(settings=ModelSettings(backbone="resnet"))

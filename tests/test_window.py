@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import cv2
-import pytest
 
 from xvfb import AppLog, needs_xvfb, xdotool
 

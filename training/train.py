@@ -12,7 +12,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from glare.eyes import CropGeometry
 from training.augment import AugmentSettings, make_pipeline

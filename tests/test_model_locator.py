@@ -1,0 +1,51 @@
+"""glare's `model` pupil locator: the bundled TFLite model on LiteRT, and its fallback to mean-shift."""
+
+import numpy as np
+
+from conftest import synthetic_eye_frame
+from glare.eye_labels import read_eye_centres, split_of
+from glare.evaluation import evaluate
+from glare.eyes import eyes_from_landmarks, upright_crop
+from glare.pupils import DEFAULT_LOCATOR, LandmarkCentroidLocator, make_locator
+from glare.pupils.meanshift import MeanShiftLocator
+from glare.pupils.model import BUNDLED_MODEL, ModelLocator, ModelLocatorSettings, mirror_points
+
+
+def _synthetic_crops(geometry):
+    frame, landmarks = synthetic_eye_frame((108.0, 61.0))
+    eyes = eyes_from_landmarks(np.vstack([np.zeros((36, 2)), landmarks, landmarks]))
+    return [upright_crop(frame, eye, geometry) for eye in eyes]
+
+
+def test_the_bundled_model_ships_and_is_the_default():
+    assert BUNDLED_MODEL.is_file() and BUNDLED_MODEL.with_suffix(".json").is_file()
+    assert (BUNDLED_MODEL.parent / "MODEL_CARD.md").is_file()
+    assert DEFAULT_LOCATOR == "model"
+    locator = make_locator("model")
+    assert locator.available
+    pupils = locator.locate(_synthetic_crops(locator.geometry))
+    assert len(pupils) == 2 and all(0.0 <= p.confidence <= 1.0 for p in pupils)
+
+
+def test_a_missing_model_falls_back_to_meanshift_and_says_so(tmp_path, capsys):
+    locator = ModelLocator(ModelLocatorSettings(model_path=tmp_path / "missing.tflite"))
+    assert not locator.available
+    assert "using mean-shift" in capsys.readouterr().err
+    crops = _synthetic_crops(locator.geometry)
+    assert locator.locate(crops) == MeanShiftLocator().locate(crops)
+
+
+def test_mirrored_predictions_map_back():
+    points = np.array([[[10.0, 20.0], [50.0, 21.0], [31.0, 19.5]]])
+    mirrored = mirror_points(points, 64)
+    assert mirrored[0].tolist() == [[13.0, 21.0], [53.0, 20.0], [32.0, 19.5]]
+    assert np.allclose(mirror_points(mirrored, 64), points)
+
+
+def test_the_bundled_model_beats_the_baselines_on_held_out_faces(data_dir):
+    faces = [face for face in read_eye_centres(data_dir / "eye-centres.txt") if split_of(face.image) == "val"][:200]
+    report = evaluate(faces, [make_locator("model"), MeanShiftLocator(), LandmarkCentroidLocator()])
+    model, meanshift, centroid = (report.shares(name) for name in ("model", "meanshift", "centroid"))
+    for threshold in (0, 1):  # e <= 0.025 and e <= 0.05
+        assert model[threshold] > meanshift[threshold] + 0.05
+        assert model[threshold] > centroid[threshold] + 0.05

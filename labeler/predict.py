@@ -52,15 +52,14 @@ def nominal_eye_crop(image: np.ndarray, geometry: CropGeometry) -> EyeCrop:
 
 
 def _crop_predictor(locator_name: str) -> Predictor:
+    from glare.pupils.meanshift import MeanShiftLocator
+
+    model = None
     if locator_name == "model":
         from glare.pupils.model import ModelLocator
 
-        locator = ModelLocator()
-        model = locator.model
-    else:
-        from glare.pupils.meanshift import MeanShiftLocator
-
-        locator, model = MeanShiftLocator(), None
+        model = ModelLocator().model  # None when the model cannot be loaded: mean-shift then
+    locator = MeanShiftLocator(geometry=model.geometry) if model else MeanShiftLocator()
     geometry = locator.geometry
 
     def predict(path: Path) -> dict[str, tuple[float, float]]:

@@ -131,3 +131,23 @@ def test_describe_prints_points_and_state(folder):
     session.set_point("right_pupil", (11, 19))
     text = session.describe()
     assert "face_0.png (not confirmed)" in text and "right_pupil=(11.0, 19.0) [hand]" in text
+
+
+def test_predictors_for_faces_and_for_eye_crops(tmp_path):
+    from pathlib import Path
+
+    from conftest import synthetic_eye_frame
+    from labeler.predict import make_predictor
+
+    astronaut = Path(__file__).resolve().parent.parent / "glare" / "assets" / "astronaut.jpg"
+    face_points = make_predictor("meanshift", "pupils")(astronaut)
+    assert set(face_points) == {"right_pupil", "left_pupil"}
+    assert face_points["right_pupil"][0] < face_points["left_pupil"][0], "the person's right eye is on the image's left"
+
+    frame, landmarks = synthetic_eye_frame((104.0, 60.0))
+    crop_path = tmp_path / "eye.png"
+    cv2.imwrite(str(crop_path), frame[30:90, 52:148])  # an eye crop of 96x60, the eye across its middle
+    crop_points = make_predictor("model", "eye")(crop_path)
+    assert set(crop_points) == {"pupil", "corner_image_left", "corner_image_right"}
+    assert crop_points["corner_image_left"][0] < crop_points["pupil"][0] < crop_points["corner_image_right"][0]
+    assert make_predictor("none", "eye") is None

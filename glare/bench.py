@@ -117,7 +117,9 @@ def format_report(report: BenchReport) -> str:
             naive = report.naive.per_frame(stages)
             line += f"{np.median(naive):>12.2f} ms{np.percentile(naive, 95):>6.2f} ms"
         lines.append(line)
-    lines.append(f"faces found: glare {report.glare.faces_found}, naive {report.naive.faces_found}")
     if report.naive.per_stage:
+        lines.append(f"faces found: glare {report.glare.faces_found}, naive {report.naive.faces_found}")
         lines.append(f"glare is {report.speedup:.1f}x faster than the naive loop (median per frame)")
+    else:
+        lines.append(f"faces found: {report.glare.faces_found}")
     return "\n".join(lines)

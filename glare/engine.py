@@ -87,6 +87,9 @@ class EngineSettings:
     gaze: GazeSettings = field(default_factory=GazeSettings)
     pupil_smoothing_hz: float = 1.5
     """Rest cut-off of the One Euro filter on each found pupil: lower is steadier."""
+    iris_radius_smoothing_hz: float = 0.3
+    """Cut-off for the iris radius, which changes only as the face nears or leaves the camera,
+    while its per-frame estimate (the brightest ring edge) hops between neighbouring radii."""
 
 
 class Engine:
@@ -100,7 +103,7 @@ class Engine:
         self.settings = settings or EngineSettings()
         self.analyser = FaceAnalyser(self.settings.analysis, locator)
         self.director = GazeDirector(self.settings.gaze)
-        self._pupil_filters: dict[tuple[int, str], OneEuroFilter] = {}
+        self._pupil_filters: dict[tuple[int, str], tuple[OneEuroFilter, OneEuroFilter]] = {}
         self._frames = 0
 
     def __enter__(self) -> Engine:
@@ -146,8 +149,11 @@ class Engine:
             pupil = eye_result.pupil
             key = (face.face.track_id, eye_result.eye.side)
             if pupil.found:
-                smoother = self._pupil_filters.setdefault(key, OneEuroFilter(self.settings.pupil_smoothing_hz, beta=0.05))
-                x, y, radius = smoother(np.array([*pupil.centre, pupil.iris_radius_px]), time_s)
+                centre_filter, radius_filter = self._pupil_filters.setdefault(key, (
+                    OneEuroFilter(self.settings.pupil_smoothing_hz, beta=0.05),
+                    OneEuroFilter(self.settings.iris_radius_smoothing_hz, beta=0.0)))
+                x, y = centre_filter(np.array(pupil.centre), time_s)
+                (radius,) = radius_filter(np.array([pupil.iris_radius_px]), time_s)
                 pupil = Pupil((float(x), float(y)), float(radius), pupil.confidence)
             steady.append(EyeResult(eye_result.eye, pupil))
         return FaceResult(face.face, steady[0], steady[1])

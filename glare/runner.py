@@ -76,7 +76,7 @@ class RunSummary:
     def describe(self) -> str:
         median = float(np.median(self.milliseconds)) if self.milliseconds else 0.0
         lines = [f"{self.frames} frames, faces in {self.frames_with_faces}, median {median:.1f} ms per frame for the effect"]
-        lines += [f"recorded {frames} frames to {path}" for path, frames in self.recordings]
+        lines += [f"recording: {path} ({frames} frames)" for path, frames in self.recordings]
         if self.camera_reconnects:
             lines.append(f"the camera was reopened {self.camera_reconnects} time(s)")
         if self.unreadable_images:

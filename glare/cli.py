@@ -83,12 +83,6 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _label(args: argparse.Namespace) -> int:
-    from labeler.cli import main as label_main
-
-    return label_main(args.label_args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glare", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -149,13 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-window", action="store_true", help="do not show a window even if a display exists")
     demo.set_defaults(handler=_demo)
 
-    label = commands.add_parser("label", help="the click-labelling tool (same as glare-label)", add_help=False)
-    label.add_argument("label_args", nargs=argparse.REMAINDER)
-    label.set_defaults(handler=_label)
+    # Listed for --help only: main() hands 'glare label ...' to glare-label whole, options included.
+    commands.add_parser("label", help="the click-labelling tool (same as glare-label; see glare label --help)",
+                        add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["label"]:
+        from labeler.cli import main as label_main
+
+        return label_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -23,6 +23,10 @@ MIN_CANVAS_WIDTH = 820
 GRAB_RADIUS_PX = 12
 """Screen pixels: a press this close to a point drags it instead of placing a new one."""
 
+MAGNIFIER_PX = 200
+MAGNIFIER_ZOOM = 6.0
+"""The magnifier shows the image round the cursor at this many screen pixels per image pixel."""
+
 PREDICTED_COLOUR = (0, 215, 255)
 HAND_COLOUR = (80, 220, 80)
 CONFIRMED_COLOUR = (255, 160, 40)
@@ -41,6 +45,7 @@ class LabelWindow:
         self._image: np.ndarray | None = None
         self._image_index = -1
         self._drag: tuple[str, tuple[float, float]] | None = None
+        self._cursor: tuple[float, float] | None = None
         self._was_visible = False
 
     # -- coordinates ------------------------------------------------------------------------------
@@ -82,15 +87,11 @@ class LabelWindow:
         if self._drag:
             name, xy = self._drag
             points[name] = LabelledPoint(xy, HAND, "")
-        for name, point in points.items():
-            colour = CONFIRMED_COLOUR if confirmed else HAND_COLOUR if point.source == HAND else PREDICTED_COLOUR
-            centre = self.to_screen(point.xy)
-            cv2.circle(canvas, centre, 7, colour, 1, cv2.LINE_AA)
-            cv2.drawMarker(canvas, centre, colour, cv2.MARKER_CROSS, 9, 1, cv2.LINE_AA)
-            tag = name.replace("_pupil", "").replace("corner_image_", "")
-            cv2.putText(canvas, tag, (centre[0] + 9, centre[1] - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, cv2.LINE_AA)
+        self._draw_points(canvas, points, confirmed, self.to_screen)
         if confirmed:
             cv2.rectangle(canvas, (0, 0), (size[0] - 1, size[1] - 1), CONFIRMED_COLOUR, 2)
+        if self._cursor is not None and self.zoom < MAGNIFIER_ZOOM:
+            self._draw_magnifier(canvas, image, points, confirmed)
         progress = session.progress()
         status = (f"{progress.confirmed} of {progress.total} confirmed   image {progress.index + 1}/{len(session.images)}: "
                   f"{session.key}   {'CONFIRMED' if confirmed else 'not confirmed'}   "
@@ -100,12 +101,41 @@ class LabelWindow:
                         (235, 235, 235), 1, cv2.LINE_AA)
         return canvas
 
+    @staticmethod
+    def _draw_points(canvas: np.ndarray, points: dict, confirmed: bool, to_screen) -> None:
+        for name, point in points.items():
+            colour = CONFIRMED_COLOUR if confirmed else HAND_COLOUR if point.source == HAND else PREDICTED_COLOUR
+            centre = to_screen(point.xy)
+            cv2.circle(canvas, centre, 7, colour, 1, cv2.LINE_AA)
+            cv2.drawMarker(canvas, centre, colour, cv2.MARKER_CROSS, 9, 1, cv2.LINE_AA)
+            tag = name.replace("_pupil", "").replace("corner_image_", "")
+            cv2.putText(canvas, tag, (centre[0] + 9, centre[1] - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, cv2.LINE_AA)
+
+    def _draw_magnifier(self, canvas: np.ndarray, image: np.ndarray, points: dict, confirmed: bool) -> None:
+        """The image round the cursor, enlarged, in the window's top-right corner: pupils are a few pixels wide."""
+        cx, cy = self._cursor
+        half = (MAGNIFIER_PX / MAGNIFIER_ZOOM) / 2
+        # Inset pixel (u, v) shows image point ((u + 0.5) / zoom - 0.5 + x0, ...), x0 the inset's left edge.
+        x0, y0 = cx - half + 0.5 / MAGNIFIER_ZOOM, cy - half + 0.5 / MAGNIFIER_ZOOM
+        to_inset = np.array([[MAGNIFIER_ZOOM, 0, (0.5 - x0) * MAGNIFIER_ZOOM - 0.5],
+                             [0, MAGNIFIER_ZOOM, (0.5 - y0) * MAGNIFIER_ZOOM - 0.5]])
+        inset = cv2.warpAffine(image, to_inset, (MAGNIFIER_PX, MAGNIFIER_PX), flags=cv2.INTER_NEAREST,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=(32, 32, 32))
+        def to_inset_px(xy):
+            return (int(round(to_inset[0, 0] * xy[0] + to_inset[0, 2])), int(round(to_inset[1, 1] * xy[1] + to_inset[1, 2])))
+        self._draw_points(inset, points, confirmed, to_inset_px)
+        middle = MAGNIFIER_PX // 2
+        cv2.drawMarker(inset, (middle, middle), (255, 255, 255), cv2.MARKER_CROSS, 15, 1)
+        cv2.rectangle(inset, (0, 0), (MAGNIFIER_PX - 1, MAGNIFIER_PX - 1), (235, 235, 235), 1)
+        canvas[:MAGNIFIER_PX, canvas.shape[1] - MAGNIFIER_PX:] = inset
+
     # -- events -----------------------------------------------------------------------------------
 
     def on_mouse(self, event: int, u: int, v: int, flags: int, _param=None) -> None:
         if self._image is None or v >= self._image.shape[0] * self.zoom:
             return
         xy = self.to_image(u, v)
+        self._cursor = xy
         session = self.session
         if event == cv2.EVENT_LBUTTONDOWN:
             nearest = session.nearest_point(xy)

@@ -151,3 +151,25 @@ def test_predictors_for_faces_and_for_eye_crops(tmp_path):
     assert set(crop_points) == {"pupil", "corner_image_left", "corner_image_right"}
     assert crop_points["corner_image_left"][0] < crop_points["pupil"][0] < crop_points["corner_image_right"][0]
     assert make_predictor("none", "eye") is None
+
+
+def test_the_window_maps_clicks_and_magnifies_round_the_cursor(tmp_path):
+    from labeler.window import MAGNIFIER_PX, LabelWindow
+
+    image = np.zeros((300, 400, 3), np.uint8)
+    image[80, 57] = (255, 255, 255)
+    cv2.imwrite(str(tmp_path / "face.png"), image)
+    session = LabellingSession([tmp_path / "face.png"], open_label_file(tmp_path / "labels.json", "pupils"),
+                               log=lambda message: None)
+    window = LabelWindow(session, log=lambda message: None)
+    assert window._load_current()
+    u, v = window.to_screen((57, 80))
+    assert window.to_image(u, v) == pytest.approx((57, 80), abs=0.5 / window.zoom + 1e-9)
+    window.on_mouse(cv2.EVENT_MOUSEMOVE, u, v, 0)
+    canvas = window.render()
+    middle = MAGNIFIER_PX // 2
+    inset = canvas[:MAGNIFIER_PX, canvas.shape[1] - MAGNIFIER_PX:]
+    assert inset[middle + 2, middle + 2].min() == 255, "the magnifier shows the bright pixel under the cursor"
+    window.on_mouse(cv2.EVENT_LBUTTONDOWN, u, v, cv2.EVENT_FLAG_LBUTTON)
+    window.on_mouse(cv2.EVENT_LBUTTONUP, u, v, 0)
+    assert session.points()["right_pupil"].xy == pytest.approx((57, 80), abs=0.5)

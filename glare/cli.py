@@ -155,11 +155,15 @@ def main(argv: list[str] | None = None) -> int:
         from labeler.cli import main as label_main
 
         return label_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    return dispatch(build_parser().parse_args(argv), "glare")
+
+
+def dispatch(args: argparse.Namespace, program: str) -> int:
+    """Runs a parsed subcommand; an expected failure becomes one line on stderr and exit status 2."""
     try:
         return args.handler(args)
     except (ValueError, OSError, RuntimeError) as error:
-        print(f"glare {args.command}: {error}", file=sys.stderr)
+        print(f"{program} {args.command}: {error}", file=sys.stderr)
         return 2
 
 

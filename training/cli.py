@@ -131,12 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.handler(args)
-    except (ValueError, OSError, RuntimeError) as error:
-        print(f"glare-train {args.command}: {error}", file=sys.stderr)
-        return 2
+    from glare.cli import dispatch
+
+    return dispatch(build_parser().parse_args(argv), "glare-train")
 
 
 if __name__ == "__main__":

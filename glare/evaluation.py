@@ -18,7 +18,7 @@ import numpy as np
 
 from glare.eye_labels import LabelledFace
 from glare.eyes import eyes_from_landmarks, upright_crop
-from glare.faces import FaceFinder, box_iou
+from glare.faces import FaceFinder, detection_for_label
 from glare.pupils import PupilLocator
 
 THRESHOLDS = (0.025, 0.05, 0.10, 0.25)
@@ -95,9 +95,8 @@ def evaluate(
         if image is None:
             report.unreadable.append(str(face.image))
             continue
-        detections = finder.detect(image, upsample=1)
-        best = max(detections, key=lambda box: box_iou(box, face.box), default=None)
-        if best is None or box_iou(best, face.box) < 0.3:
+        best = detection_for_label(finder.detect(image, upsample=1), face.box)
+        if best is None:
             best = face.box
             report.boxes_from_labels += 1
         right_eye, left_eye = eyes_from_landmarks(finder.landmarks(image, best))

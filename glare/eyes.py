@@ -104,6 +104,11 @@ def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
+def rescale_points(points: np.ndarray, scale_xy: np.ndarray) -> np.ndarray:
+    """Points through an image resize by (sx, sy); pixel centres stay centres: x' + 0.5 = (x + 0.5) * sx."""
+    return (np.asarray(points, dtype=np.float64) + 0.5) * scale_xy - 0.5
+
+
 def upright_transform(eye: Eye, geometry: CropGeometry) -> np.ndarray:
     """The 2x3 transform that levels the eye's corners and centres the eye in the crop."""
     scale = geometry.scale_reference / max(eye.width_px, 1e-6)

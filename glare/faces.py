@@ -86,6 +86,12 @@ def landmark_bounds(landmarks: np.ndarray) -> Box:
     return float(x0), float(y0), float(x1), float(y1)
 
 
+def detection_for_label(detections: list[Box], labelled: Box, min_iou: float = 0.3) -> Box | None:
+    """The detection that overlaps a hand-labelled face box most, or None if none overlaps it by ``min_iou``."""
+    best = max(detections, key=lambda box: box_iou(box, labelled), default=None)
+    return best if best is not None and box_iou(best, labelled) >= min_iou else None
+
+
 def box_iou(a: Box, b: Box) -> float:
     inter_w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     inter_h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))

@@ -34,6 +34,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from glare.eye_labels import LabelFileError
+
 FORMAT = "glare-labels"
 VERSION = 1
 
@@ -44,10 +46,6 @@ POINT_SETS: dict[str, tuple[str, ...]] = {
 }
 """Named point sets: ``pupils`` for face photos (the person's right eye is on the image's left),
 ``pupil`` and ``eye`` for upright eye crops."""
-
-
-class LabelFileError(ValueError):
-    """A label file that is not a valid glare label file; it is never overwritten."""
 
 
 def now_iso() -> str:
@@ -107,13 +105,13 @@ class LabelFile:
         write_atomically(self.path, json.dumps(self.to_json(), indent=1) + "\n")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers see the old file or the new one, never a mix."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Replace ``path`` with ``content`` so that readers see the old file or the new one, never a mix."""
     path = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb" if isinstance(content, bytes) else "w") as stream:
+            stream.write(content)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from glare.eyes import CropGeometry, Eye, EyeCrop, eyes_from_landmarks, upright_crop
+from glare.eyes import CropGeometry, Eye, EyeCrop, eyes_from_landmarks, rescale_points, upright_crop
 from labeler.session import Predictor
 
 PREDICTORS = ("model", "meanshift", "none")
@@ -76,8 +76,7 @@ def _crop_predictor(locator_name: str) -> Predictor:
             if found is None:
                 return {}
             points, names = np.array([found.centre]), ("pupil",)
-        # Crop pixel centres back to the image's: x_image + 0.5 = (x_crop + 0.5) * scale.
-        return {name: tuple(float(v) for v in (point + 0.5) * scale - 0.5) for name, point in zip(names, points)}
+        return {name: tuple(float(v) for v in rescale_points(point, scale)) for name, point in zip(names, points)}
 
     return predict
 

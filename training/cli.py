@@ -56,9 +56,10 @@ def _export(args: argparse.Namespace) -> int:
     from training.data import load_samples, select
     from training.export import export
 
-    samples = select(load_samples(Path(args.dataset)), "val", fine=True)
+    everything = load_samples(Path(args.dataset))
+    samples = select(everything, "val", fine=True)
     if not len(samples):
-        samples = load_samples(Path(args.dataset))
+        samples = everything
     for check in export(Path(args.model), Path(args.out), samples.crops[: args.parity_samples], args.variants):
         print(f"{check.variant}: parity on {check.samples} crops: max {check.max_abs_px:.4f} px, "
               f"mean {check.mean_abs_px:.4f} px")

@@ -33,8 +33,8 @@ import numpy as np
 
 from glare.capture import image_paths
 from glare.eye_labels import group_key, read_eye_centres, split_of
-from glare.eyes import CropGeometry, Eye, EyeCrop, apply_affine, eyes_from_landmarks, upright_crop
-from glare.faces import Box, FaceFinder, box_iou
+from glare.eyes import CropGeometry, Eye, EyeCrop, apply_affine, eyes_from_landmarks, rescale_points, upright_crop
+from glare.faces import Box, FaceFinder, detection_for_label
 from glare.pupils.meanshift import MeanShiftLocator
 from labeler.labels import POINT_SETS, read_label_file, write_atomically
 
@@ -123,15 +123,15 @@ def read_fine_labels(paths: Iterable[Path]) -> tuple[dict[Path, FineFace], dict[
 def _matching_box(detections: list[Box], fine: FineFace, finder: FaceFinder, image: np.ndarray) -> Box | None:
     """The detection the hand label belongs to: best overlap with its box, else nearest eyes to its pupils."""
     if fine.box is not None:
-        best = max(detections, key=lambda box: box_iou(box, fine.box), default=None)
-        return best if best is not None and box_iou(best, fine.box) >= 0.3 else fine.box
-    pupils = np.array([p for p in (fine.right_pupil, fine.left_pupil) if p is not None])
-    if not detections or not len(pupils):
+        return detection_for_label(detections, fine.box) or fine.box
+    labelled = [(side, np.array(p)) for side, p in enumerate((fine.right_pupil, fine.left_pupil)) if p is not None]
+    if not detections or not labelled:
         return None
+
     def distance(box: Box) -> float:
-        right, left = eyes_from_landmarks(finder.landmarks(image, box))
-        centres = np.array([right.centre, left.centre])[: len(pupils)]
-        return float(np.abs(centres - pupils).max())
+        eyes = eyes_from_landmarks(finder.landmarks(image, box))
+        return max(float(np.abs(eyes[side].centre - pupil).max()) for side, pupil in labelled)
+
     return min(detections, key=distance)
 
 
@@ -201,12 +201,11 @@ class EyeSampler:
         geometry = self.settings.geometry
         scale = np.array([geometry.width / image.shape[1], geometry.height / image.shape[0]])
         resized = cv2.resize(image, (geometry.width, geometry.height), interpolation=cv2.INTER_AREA)
-        # Pixel centres: x_new + 0.5 = (x_old + 0.5) * scale.
         points = np.zeros((3, 2), np.float32)
         weights = np.zeros(3, np.float32)
         for index, name in enumerate(POINT_NAMES):
             if name in fine.points:
-                points[index] = (np.array(fine.points[name]) + 0.5) * scale - 0.5
+                points[index] = rescale_points(fine.points[name], scale)
                 weights[index] = 1.0
         record = {"side": "unknown", "openness": None, "eye_width_px": None, "coarse_confidence": 0.0,
                   "source": fine.source, "face": 0}
@@ -250,9 +249,7 @@ def write_chunk(path: Path, crops: np.ndarray, points: np.ndarray, point_weights
     """One chunk file, written whole or not at all; ``info`` holds the records and the image counts."""
     buffer = io.BytesIO()
     np.savez_compressed(buffer, crops=crops, points=points, point_weights=point_weights, records=np.array(json.dumps(info)))
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(buffer.getvalue())
-    os.replace(temporary, path)
+    write_atomically(path, buffer.getvalue())
 
 
 def _fingerprint(settings: PrepareSettings, images: list[str]) -> dict:

@@ -63,6 +63,25 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_render(args: argparse.Namespace) -> int:
+    from glare.engine import AnalysisSettings, EngineSettings
+    from glare.gaze import GazeSettings
+    from glare.render_eval import RenderReport, contact_sheet, evaluate_clip, format_report, worst_picks
+
+    report = RenderReport()
+    gaze = GazeSettings(effect=args.effect, direction=args.direction, seed=args.seed)
+    settings = EngineSettings(analysis=AnalysisSettings(locator=args.method))
+    for clip in args.input:
+        print(f"rendering {clip}", file=sys.stderr)
+        evaluate_clip(Path(clip), gaze, report, settings, args.frames)
+    print(format_report(report))
+    picks = worst_picks(report, args.worst)
+    picks += [("output", Path(clip).name, frame) for clip in args.input for frame in args.show]
+    contact_sheet(report, picks, Path(args.sheet))
+    print(f"contact sheet: {args.sheet}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from glare.runner import RunSettings, load_config, run
 
@@ -115,6 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=_bench)
 
     from glare.gaze import DIRECTIONS, EFFECTS
+
+    realism = commands.add_parser("eval-render", help="how real the effect looks: figures and a contact sheet")
+    realism.add_argument("--input", required=True, nargs="+", metavar="VIDEO")
+    realism.add_argument("--effect", choices=["glare", "anxious"], default="glare")
+    realism.add_argument("--direction", choices=DIRECTIONS, default="alternate",
+                         help="alternate (the default) moves the irises both ways")
+    realism.add_argument("--seed", type=int, default=0)
+    realism.add_argument("--method", choices=list(LOCATORS), default=DEFAULT_LOCATOR)
+    realism.add_argument("--frames", type=int, default=None, help="render at most this many frames of each clip")
+    realism.add_argument("--sheet", default="render-sheet.png", help="where to write the contact sheet PNG")
+    realism.add_argument("--worst", type=int, default=3, help="how many of the worst frames by each figure to show")
+    realism.add_argument("--show", type=int, nargs="*", default=[], metavar="FRAME",
+                         help="frames to add to the sheet whatever their figures")
+    realism.set_defaults(handler=_eval_render)
 
     # Defaults are None so that a config file's keys apply unless a flag is given.
     live = commands.add_parser("run", help="the live effect on a webcam or a video file")

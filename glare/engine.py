@@ -16,11 +16,13 @@ import numpy as np
 
 from glare.eyes import eyes_from_landmarks, upright_crop
 from glare.faces import FaceTracker, TrackerSettings
-from glare.gaze import GazeDirector, GazeSettings
+from glare.gaze import Gaze, GazeDirector, GazeSettings
 from glare.overlay import draw_debug
 from glare.pupils import DEFAULT_LOCATOR, Pupil, PupilLocator, make_locator
-from glare.render import MIN_CONFIDENCE, MIN_OPENNESS, IrisMove, iris_target, move_iris
-from glare.results import EyeResult, FaceResult, FrameResult
+from glare.iris import IrisSize, eye_distance_px, fit_iris
+from glare.openness import OpennessGate
+from glare.render import EyeRedraw, iris_target, render_face
+from glare.results import EyeResult, FaceResult, FrameResult, IrisMove
 from glare.smoothing import OneEuroFilter
 
 ANALYSIS_STAGES = ("faces", "eyes", "pupils")
@@ -87,9 +89,16 @@ class EngineSettings:
     gaze: GazeSettings = field(default_factory=GazeSettings)
     pupil_smoothing_hz: float = 1.5
     """Rest cut-off of the One Euro filter on each found pupil: lower is steadier."""
-    iris_radius_smoothing_hz: float = 0.3
-    """Cut-off for the iris radius, which changes only as the face nears or leaves the camera,
-    while its per-frame estimate (the brightest ring edge) hops between neighbouring radii."""
+    iris_size_hold_s: float = 1.0
+    """Time constant over which the image refines a face's iris size (it changes only with the person)."""
+
+
+@dataclass
+class _FaceEffectState:
+    """What the effect keeps per tracked face between frames."""
+
+    gate: OpennessGate
+    iris: IrisSize
 
 
 class Engine:
@@ -103,7 +112,8 @@ class Engine:
         self.settings = settings or EngineSettings()
         self.analyser = FaceAnalyser(self.settings.analysis, locator)
         self.director = GazeDirector(self.settings.gaze)
-        self._pupil_filters: dict[tuple[int, str], tuple[OneEuroFilter, OneEuroFilter]] = {}
+        self._pupil_filters: dict[tuple[int, str], OneEuroFilter] = {}
+        self._face_states: dict[int, _FaceEffectState] = {}
         self._frames = 0
 
     def __enter__(self) -> Engine:
@@ -135,38 +145,49 @@ class Engine:
             live = {face.face.track_id for face in analysed.faces}
             self.director.forget_all_but(live)
             self._pupil_filters = {key: f for key, f in self._pupil_filters.items() if key[0] in live}
+            self._face_states = {key: state for key, state in self._face_states.items() if key in live}
         with stopwatch("render"):
             output = frame.copy()
-            faces = [self._render_face(output, face, time_s) for face in steadied] if effect in ("glare", "anxious") else steadied
+            faces = [self._render_face(frame, output, face, time_s) for face in steadied] if effect in ("glare", "anxious") else steadied
             if effect == "debug":
                 draw_debug(output, FrameResult(analysed.index, time_s, faces, dict(stopwatch.timings_ms)))
         return output, FrameResult(analysed.index, time_s, faces, stopwatch.timings_ms)
 
     def _steady_pupils(self, face: FaceResult, time_s: float) -> FaceResult:
-        """Found pupils through a One Euro filter per eye, so the lifted iris does not shimmer."""
+        """Found pupils through a One Euro filter per eye, so the moved iris does not shimmer."""
         steady = []
         for eye_result in face.eyes:
             pupil = eye_result.pupil
             key = (face.face.track_id, eye_result.eye.side)
             if pupil.found:
-                centre_filter, radius_filter = self._pupil_filters.setdefault(key, (
-                    OneEuroFilter(self.settings.pupil_smoothing_hz, beta=0.05),
-                    OneEuroFilter(self.settings.iris_radius_smoothing_hz, beta=0.0)))
+                centre_filter = self._pupil_filters.setdefault(
+                    key, OneEuroFilter(self.settings.pupil_smoothing_hz, beta=0.05))
                 x, y = centre_filter(np.array(pupil.centre), time_s)
-                (radius,) = radius_filter(np.array([pupil.iris_radius_px]), time_s)
-                pupil = Pupil((float(x), float(y)), float(radius), pupil.confidence)
+                pupil = Pupil((float(x), float(y)), pupil.iris_radius_px, pupil.confidence)
             steady.append(EyeResult(eye_result.eye, pupil))
         return FaceResult(face.face, steady[0], steady[1])
 
-    def _render_face(self, output: np.ndarray, face: FaceResult, time_s: float) -> FaceResult:
-        gaze = self.director.gaze(face.face.track_id, time_s)
-        eyes = []
-        for eye_result in face.eyes:
-            eye, pupil = eye_result.eye, eye_result.pupil
-            source = np.array(pupil.centre)
-            target = iris_target(eye, source, pupil.iris_radius_px, gaze)
-            usable = pupil.confidence >= MIN_CONFIDENCE and eye.openness >= MIN_OPENNESS
-            rendered = usable and move_iris(output, eye, source, pupil.iris_radius_px, target, gaze.squint * gaze.strength)
-            move = IrisMove(pupil.centre, (float(target[0]), float(target[1])), pupil.iris_radius_px, rendered)
-            eyes.append(EyeResult(eye, pupil, move))
-        return FaceResult(face.face, eyes[0], eyes[1])
+    def _render_face(self, frame: np.ndarray, output: np.ndarray, face: FaceResult, time_s: float) -> FaceResult:
+        """Both eyes of ``face`` redrawn into ``output``, or neither; ``frame`` is the untouched input."""
+        track_id = face.face.track_id
+        state = self._face_states.get(track_id)
+        if state is None:
+            state = self._face_states[track_id] = _FaceEffectState(
+                OpennessGate(), IrisSize(hold_s=self.settings.iris_size_hold_s))
+        gaze = self.director.gaze(track_id, time_s)
+        eyes = [eye_result.eye for eye_result in face.eyes]
+        pupils = [eye_result.pupil for eye_result in face.eyes]
+        amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s)
+        distance = eye_distance_px((eyes[0], eyes[1]))
+        steady_radius = state.iris.radius_px(distance)
+        fits = [fit_iris(frame, eye, np.array(pupil.centre), steady_radius) for eye, pupil in zip(eyes, pupils)]
+        radius = state.iris.update(distance, [fit.radius_px for fit in fits if fit.radius_px is not None], time_s)
+        # A half-open eye gets a smaller move, and the redraw itself fades in with the openness.
+        scaled = Gaze(gaze.offset, gaze.strength * amount, gaze.squint)
+        redraws = [EyeRedraw(eye, fit.centre, iris_target(eye, fit.centre, radius, scaled)) for eye, fit in zip(eyes, fits)]
+        rendered = amount > 0.0 and gaze.strength > 0.0 and render_face(
+            output, redraws, radius, gaze.squint * gaze.strength * amount, min(1.0, 4.0 * amount))
+        results = [EyeResult(r.eye, pupil, IrisMove((float(r.source[0]), float(r.source[1])),
+                                                    (float(r.target[0]), float(r.target[1])), radius, rendered))
+                   for r, pupil in zip(redraws, pupils)]
+        return FaceResult(face.face, results[0], results[1], gaze, amount)

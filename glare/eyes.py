@@ -64,6 +64,74 @@ def eyes_from_landmarks(landmarks: np.ndarray) -> tuple[Eye, Eye]:
 
 
 @dataclass(frozen=True)
+class EyeShape:
+    """An eye's opening in its own upright frame: u runs along the corner-to-corner axis (-1 and +1 at
+    the corners), v across it in pixels, downwards. Each lid is the cubic v = (1 - u^2)(a + b u)
+    through both corners and its two landmarks, so the opening is known in closed form anywhere."""
+
+    origin: np.ndarray
+    """The midpoint of the corners, in frame pixels."""
+    along: np.ndarray
+    """Unit vector from the image-left corner to the image-right corner."""
+    across: np.ndarray
+    """Unit vector across the eye, downwards in an upright face."""
+    half_width: float
+    upper: tuple[float, float]
+    lower: tuple[float, float]
+
+    @classmethod
+    def of(cls, eye: Eye) -> EyeShape:
+        left, right = eye.corners
+        origin = (left + right) / 2.0
+        half_width = max(eye.width_px / 2.0, 1e-3)
+        along = (right - left) / (2.0 * half_width)
+        across = np.array([-along[1], along[0]])
+
+        def lid(first: np.ndarray, second: np.ndarray) -> tuple[float, float]:
+            # The cubic through both corners (u = -1, 1 at v = 0) and the lid's two landmarks.
+            u = np.array([first - origin, second - origin]) @ along / half_width
+            v = np.array([first - origin, second - origin]) @ across
+            u = np.clip(u, -0.9, 0.9)
+            r = v / (1.0 - u * u)
+            slope = (r[1] - r[0]) / (u[1] - u[0]) if abs(u[1] - u[0]) > 1e-3 else 0.0
+            return float(r[0] - slope * u[0]), float(slope)
+
+        contour = eye.contour
+        return cls(origin, along, across, half_width, lid(contour[1], contour[2]), lid(contour[5], contour[4]))
+
+    def to_eye(self, point: np.ndarray) -> tuple[float, float]:
+        """(u, v) of a frame point."""
+        offset = np.asarray(point, dtype=np.float64) - self.origin
+        return float(offset @ self.along / self.half_width), float(offset @ self.across)
+
+    def grid(self, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(u, v) of every pixel centre in ``box`` (x0, y0, x1, y1), float32 arrays of the box's shape."""
+        x0, y0, x1, y1 = box
+        xs = np.arange(x0, x1, dtype=np.float32) - np.float32(self.origin[0])
+        ys = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(self.origin[1])
+        (ax, ay), (cx, cy) = self.along.astype(np.float32), self.across.astype(np.float32)
+        return (xs * ax + ys * ay) * np.float32(1.0 / self.half_width), xs * cx + ys * cy
+
+    def lids(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """v of the upper and the lower lid at ``u``."""
+        bulge = 1.0 - u * u
+        return (bulge * (self.upper[0] + self.upper[1] * u), bulge * (self.lower[0] + self.lower[1] * u))
+
+    def depth_inside(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """How far each point lies inside the opening, in pixels (negative outside)."""
+        upper, lower = self.lids(u)
+        # Past the corners the cubics cross again: the corners bound the opening too.
+        return np.minimum(np.minimum(v - upper, lower - v), (1.0 - np.abs(u)) * np.float32(self.half_width))
+
+    @property
+    def max_opening_px(self) -> float:
+        u = np.linspace(-1.0, 1.0, 21)
+        upper, lower = self.lids(u)
+        return float(np.max(lower - upper))
+
+
+
+@dataclass(frozen=True)
 class CropGeometry:
     """The size of an upright eye crop and how much of its width the eye spans."""
 

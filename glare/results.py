@@ -6,8 +6,19 @@ from dataclasses import dataclass, field
 
 from glare.eyes import Eye
 from glare.faces import Face
+from glare.gaze import Gaze
 from glare.pupils import Pupil
-from glare.render import IrisMove
+
+
+@dataclass(frozen=True)
+class IrisMove:
+    """Where an iris was found and where it is drawn, in frame pixels."""
+
+    source: tuple[float, float]
+    target: tuple[float, float]
+    iris_radius_px: float
+    """The radius the renderer used: the face's steady iris size, not the locator's per-frame guess."""
+    rendered: bool
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,10 @@ class FaceResult:
     face: Face
     right_eye: EyeResult
     left_eye: EyeResult
+    gaze: Gaze | None = None
+    """The effect's gaze for this face this frame; None when no effect ran."""
+    effect_amount: float = 0.0
+    """How much of the effect the eyes' openness allowed (0 closed, 1 open)."""
 
     @property
     def eyes(self) -> tuple[EyeResult, EyeResult]:

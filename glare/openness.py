@@ -1,0 +1,54 @@
+"""Eye openness: when the effect may move a face's irises, and by how much.
+
+Openness is the lid gap over the corner-to-corner width (``Eye.openness``): about 0.3 for an
+open eye, under 0.15 in a blink. The effect is decided per face, from the less open eye, so
+both eyes move together or neither does; it fades with openness so a half-closed eye gets a
+smaller move, and a gate with hysteresis keeps it from flickering at the threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CLOSED_OPENNESS = 0.15
+"""Eyes less open than this are closed or blinking: their pixels are never changed."""
+REOPEN_OPENNESS = 0.18
+"""After a close, the effect comes back only once the face's eyes are this open again."""
+OPEN_OPENNESS = 0.22
+"""From this openness up, the effect is at full strength."""
+MIN_CONFIDENCE = 0.2
+"""A pupil found with less confidence than this stops the effect for its face..."""
+RESUME_CONFIDENCE = 0.3
+"""...until both pupils are found with at least this much again."""
+
+
+def openness_fade(openness: float) -> float:
+    """0 at ``CLOSED_OPENNESS`` and below, 1 at ``OPEN_OPENNESS`` and above, smooth in between."""
+    x = min(max((openness - CLOSED_OPENNESS) / (OPEN_OPENNESS - CLOSED_OPENNESS), 0.0), 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+@dataclass
+class OpennessGate:
+    """Per face: how much of the effect to apply this frame, in [0, 1].
+
+    It drops at once when the eyes close (a blink must never smear a moved iris) and rises over
+    ``rise_s`` when they open, from the gate's last value, so the effect never pops in.
+    """
+
+    rise_s: float = 0.15
+    amount: float = 0.0
+    is_open: bool = False
+    _last_time_s: float | None = field(default=None, repr=False)
+
+    def update(self, openness: float, confidence: float, time_s: float) -> float:
+        """``openness`` and ``confidence`` are the face's worse eye's; returns the amount for this frame."""
+        if self.is_open:
+            self.is_open = openness >= CLOSED_OPENNESS and confidence >= MIN_CONFIDENCE
+        else:
+            self.is_open = openness >= REOPEN_OPENNESS and confidence >= RESUME_CONFIDENCE
+        goal = openness_fade(openness) if self.is_open else 0.0
+        elapsed = 0.0 if self._last_time_s is None else max(time_s - self._last_time_s, 0.0)
+        self._last_time_s = time_s
+        self.amount = min(goal, self.amount + elapsed / self.rise_s)
+        return self.amount

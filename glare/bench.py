@@ -15,9 +15,10 @@ import cv2
 import numpy as np
 
 from glare.capture import VideoFileSource
-from glare.engine import ANALYSIS_STAGES, AnalysisSettings, FaceAnalyser, Stopwatch
+from glare.engine import ANALYSIS_STAGES, AnalysisSettings, Engine, EngineSettings, FaceAnalyser, Stopwatch
 from glare.eyes import eyes_from_landmarks, upright_crop
 from glare.faces import FaceFinder
+from glare.gaze import GazeSettings
 from glare.pupils import PupilLocator
 
 
@@ -44,6 +45,8 @@ class BenchReport:
     locator: str
     glare: Timings
     naive: Timings
+    effects: dict[str, Timings] = field(default_factory=dict)
+    """The whole engine per effect (analysis, gaze, render), each over the same frames."""
 
     @property
     def speedup(self) -> float:
@@ -85,10 +88,26 @@ def _time_loop(video: Path, max_frames: int | None, analyse) -> tuple[Timings, t
     return timings, frame_size
 
 
+def _time_effect(video: Path, settings: AnalysisSettings | None, effect: str, max_frames: int | None) -> Timings:
+    """The whole engine (analysis, gaze, render) with ``effect`` on, per stage."""
+    engine = Engine(EngineSettings(analysis=settings or AnalysisSettings(), gaze=GazeSettings(effect=effect)))
+
+    def process(frame: np.ndarray, time_s: float, stopwatch: Stopwatch) -> int:
+        _, result = engine.process(frame, time_s)
+        stopwatch.timings_ms.update(result.timings_ms)
+        return len(result.faces)
+
+    timings, _ = _time_loop(video, max_frames, process)
+    return timings
+
+
+EFFECT_STAGES = (*ANALYSIS_STAGES, "gaze", "render")
+
+
 def run_bench(video: Path, settings: AnalysisSettings | None = None, max_frames: int | None = None,
-              skip_naive: bool = False) -> BenchReport:
-    """Glare's analysis, then the naive loop, each over the whole video (in separate passes, so
-    that neither evicts the other's caches between frames)."""
+              skip_naive: bool = False, effects: Sequence[str] = ("none", "glare")) -> BenchReport:
+    """Glare's analysis, the naive loop and the whole engine for each of ``effects``, each over the
+    whole video (in separate passes, so that none evicts another's caches between frames)."""
     analyser = FaceAnalyser(settings)
     glare_timings, frame_size = _time_loop(
         video, max_frames, lambda frame, time_s, watch: len(analyser.analyse(frame, time_s, watch).faces)
@@ -100,7 +119,8 @@ def run_bench(video: Path, settings: AnalysisSettings | None = None, max_frames:
             video, max_frames, lambda frame, _time, watch: naive_analysis(frame, finder, analyser.locator, watch)
         )
     frames = len(glare_timings.per_stage["faces"])
-    return BenchReport(str(video), frame_size, frames, analyser.locator.name, glare_timings, naive_timings)
+    timed_effects = {effect: _time_effect(video, settings, effect, max_frames) for effect in effects}
+    return BenchReport(str(video), frame_size, frames, analyser.locator.name, glare_timings, naive_timings, timed_effects)
 
 
 def format_report(report: BenchReport) -> str:
@@ -122,4 +142,20 @@ def format_report(report: BenchReport) -> str:
         lines.append(f"glare is {report.speedup:.1f}x faster than the naive loop (median per frame)")
     else:
         lines.append(f"faces found: {report.glare.faces_found}")
+    if report.effects:
+        lines.append("")
+        lines.append("the whole effect, per stage (ms a frame, median / p95 / max):")
+        lines.append(f"{'stage':<10}" + "".join(f"{effect:>24}" for effect in report.effects))
+        for stage in (*EFFECT_STAGES, "all"):
+            cells = []
+            for timings in report.effects.values():
+                values = timings.per_frame(EFFECT_STAGES if stage == "all" else [stage])
+                cells.append(f"{np.median(values):>10.2f}{np.percentile(values, 95):>7.2f}{values.max():>7.2f}")
+            lines.append(f"{stage:<10}" + "".join(cells))
+        if "none" in report.effects:
+            baseline = np.median(report.effects["none"].per_frame(EFFECT_STAGES))
+            for effect, timings in report.effects.items():
+                if effect != "none":
+                    ratio = np.median(timings.per_frame(EFFECT_STAGES)) / baseline
+                    lines.append(f"{effect} costs {ratio:.2f}x the analysis alone (effect none), median per frame")
     return "\n".join(lines)

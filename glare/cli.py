@@ -58,7 +58,7 @@ def _bench(args: argparse.Namespace) -> int:
     from glare.engine import AnalysisSettings
 
     settings = AnalysisSettings(locator=args.method, model_path=Path(args.model) if args.model else None)
-    report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive)
+    report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive, effects=args.effects)
     print(format_report(report))
     return 0
 
@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--method", choices=list(LOCATORS), default=DEFAULT_LOCATOR)
     bench.add_argument("--frames", type=int, default=None, help="time at most this many frames")
     bench.add_argument("--no-naive", action="store_true", help="skip the naive loop")
+    bench.add_argument("--effects", nargs="*", default=["none", "glare", "anxious"],
+                       help="time the whole engine with each of these effects (none: analysis alone)")
     bench.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
     bench.set_defaults(handler=_bench)
 

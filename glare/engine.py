@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glare.eyes import eyes_from_landmarks, upright_crop
+from glare.eyes import EyeShape, eyes_from_landmarks, upright_crop
 from glare.faces import FaceTracker, TrackerSettings
 from glare.gaze import Gaze, GazeDirector, GazeSettings
 from glare.overlay import draw_debug
@@ -180,11 +180,13 @@ class Engine:
         amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s)
         distance = eye_distance_px((eyes[0], eyes[1]))
         steady_radius = state.iris.radius_px(distance)
-        fits = [fit_iris(frame, eye, np.array(pupil.centre), steady_radius) for eye, pupil in zip(eyes, pupils)]
+        shapes = [EyeShape.of(eye) for eye in eyes]
+        fits = [fit_iris(frame, shape, np.array(pupil.centre), steady_radius) for shape, pupil in zip(shapes, pupils)]
         radius = state.iris.update(distance, [fit.radius_px for fit in fits if fit.radius_px is not None], time_s)
         # A half-open eye gets a smaller move, and the redraw itself fades in with the openness.
         scaled = Gaze(gaze.offset, gaze.strength * amount, gaze.squint)
-        redraws = [EyeRedraw(eye, fit.centre, iris_target(eye, fit.centre, radius, scaled)) for eye, fit in zip(eyes, fits)]
+        redraws = [EyeRedraw(eye, shape, fit.centre, iris_target(eye, fit.centre, radius, scaled))
+                   for eye, shape, fit in zip(eyes, shapes, fits)]
         rendered = amount > 0.0 and gaze.strength > 0.0 and render_face(
             output, redraws, radius, gaze.squint * gaze.strength * amount, min(1.0, 4.0 * amount))
         results = [EyeResult(r.eye, pupil, IrisMove((float(r.source[0]), float(r.source[1])),

@@ -9,6 +9,7 @@ along the lower lid.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import cv2
@@ -31,17 +32,18 @@ class Eye:
         """The image-left and image-right corners."""
         return self.contour[0], self.contour[3]
 
-    @property
+    @cached_property
     def centre(self) -> np.ndarray:
         """The mean of the six landmarks: the trivial pupil estimate."""
         return self.contour.mean(axis=0)
 
-    @property
+    # Cached: the renderer and the locators ask for these many times a frame (the landmarks never change).
+    @cached_property
     def width_px(self) -> float:
         left, right = self.corners
         return float(np.linalg.norm(right - left))
 
-    @property
+    @cached_property
     def openness(self) -> float:
         """Lid gap over corner distance (the eye aspect ratio): about 0.3 open, under 0.15 closed."""
         upper, lower = self.contour[1:3], self.contour[[5, 4]]
@@ -117,9 +119,11 @@ class EyeShape:
         bulge = 1.0 - u * u
         return (bulge * (self.upper[0] + self.upper[1] * u), bulge * (self.lower[0] + self.lower[1] * u))
 
-    def depth_inside(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """How far each point lies inside the opening, in pixels (negative outside)."""
-        upper, lower = self.lids(u)
+    def depth_inside(self, u: np.ndarray, v: np.ndarray,
+                     lids: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """How far each point lies inside the opening, in pixels (negative outside); ``lids`` are
+        ``self.lids(u)`` where the caller has them already."""
+        upper, lower = self.lids(u) if lids is None else lids
         # Past the corners the cubics cross again: the corners bound the opening too.
         return np.minimum(np.minimum(v - upper, lower - v), (1.0 - np.abs(u)) * np.float32(self.half_width))
 

@@ -56,8 +56,8 @@ def _crossing(profile: np.ndarray, start: int, stop: int, level: float) -> float
     return None
 
 
-def fit_iris(frame: np.ndarray, eye: Eye, centre: np.ndarray, radius_px: float) -> IrisFit:
-    """The iris of ``eye`` in ``frame`` (BGR uint8) near ``centre``, from the brightness along the eye.
+def fit_iris(frame: np.ndarray, shape: EyeShape, centre: np.ndarray, radius_px: float) -> IrisFit:
+    """The iris of the eye of ``shape`` in ``frame`` (BGR uint8) near ``centre``, from the brightness along the eye.
 
     Three lines along the eye's axis (through the centre and a quarter radius above and below,
     each point the median of the three, so a catchlight or a lash does not count) give a profile:
@@ -65,7 +65,6 @@ def fit_iris(frame: np.ndarray, eye: Eye, centre: np.ndarray, radius_px: float) 
     side is where the profile rises halfway from that iris to the sclera beside it. The locator's
     centre can be a pixel or more off on a fast or sideways glance; the limbus is not.
     """
-    shape = EyeShape.of(eye)
     _, centre_v = shape.to_eye(centre)
     step_px = 0.5
     along_px = np.arange(-shape.half_width, shape.half_width + step_px, step_px)
@@ -73,7 +72,8 @@ def fit_iris(frame: np.ndarray, eye: Eye, centre: np.ndarray, radius_px: float) 
     points = (shape.origin + along_px[None, :, None] * shape.along + offsets[:, None, None] * shape.across)
     samples = cv2.remap(frame, points[..., 0].astype(np.float32), points[..., 1].astype(np.float32),
                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    profile = np.median(samples.astype(np.float32) @ LUMA_BGR, axis=0)
+    above, middle, below = samples.astype(np.float32) @ LUMA_BGR
+    profile = np.maximum(np.minimum(above, middle), np.minimum(np.maximum(above, middle), below))
     inside = shape.depth_inside(along_px / shape.half_width, np.full_like(along_px, centre_v)) > 1.0
     if inside.sum() < 4:
         return IrisFit(np.asarray(centre, np.float64), None)

@@ -6,10 +6,25 @@ import pytest
 
 from glare.capture import VideoFileSource
 from glare.engine import Engine, EngineSettings
-from glare.eyes import Eye
+from glare.eyes import Eye, EyeShape
 from glare.gaze import Gaze, GazeSettings
-from glare.render import eye_region, iris_target, move_iris
+from glare.iris import fit_iris
+from glare.openness import CLOSED_OPENNESS
+from glare.render import IRIS_ROOM_TUCK, EyeRedraw, eye_region, fit_sclera, iris_target, render_face
 from tests.conftest import synthetic_eye_frame
+
+
+def _move(frame, landmarks, source, target, radius, squint=0.0, roll_deg=0.0):
+    eye = Eye("right", landmarks)
+    redraw = EyeRedraw(eye, EyeShape.of(eye), np.array(source, float), np.array(target, float))
+    return eye, render_face(frame, [redraw], radius, squint)
+
+
+def _darkness_centre(image, dark_below=160):
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(float)
+    darkness = np.clip(dark_below - gray, 0, None)
+    ys, xs = np.mgrid[0 : gray.shape[0], 0 : gray.shape[1]]
+    return np.array([(xs * darkness).sum(), (ys * darkness).sum()]) / darkness.sum(), gray
 
 
 @pytest.fixture(scope="module")
@@ -48,29 +63,58 @@ def test_glare_changes_pixels_only_inside_the_dilated_eyes(woman_frames):
     assert changed_somewhere
 
 
-@pytest.mark.parametrize("source, target", [((100.0, 60.0), (90.0, 60.0)), ((96.0, 60.5), (108.3, 59.6)),
-                                            ((103.0, 59.0), (93.4, 61.2))])
-def test_the_rendered_iris_lands_on_its_target(source, target):
-    frame, landmarks = synthetic_eye_frame(source, iris_radius=7.0)
-    eye = Eye("right", landmarks)
+@pytest.mark.parametrize("source, target, roll_deg", [((100.0, 60.0), (86.0, 60.0), 0.0), ((96.0, 60.5), (110.3, 59.6), 0.0),
+                                                      ((103.0, 59.0), (91.4, 61.2), 0.0), ((100.0, 60.0), (88.0, 55.0), 20.0)])
+def test_the_moved_iris_lands_on_its_target_and_leaves_no_ghost(source, target, roll_deg):
+    frame, landmarks = synthetic_eye_frame(source, iris_radius=7.0, roll_deg=roll_deg)
     output = frame.copy()
-    assert move_iris(output, eye, np.array(source), 7.0, np.array(target))
-    gray = cv2.cvtColor(output, cv2.COLOR_BGR2GRAY).astype(float)
-    darkness = np.clip(160 - gray, 0, None)
-    ys, xs = np.mgrid[0 : gray.shape[0], 0 : gray.shape[1]]
-    centre = np.array([(xs * darkness).sum(), (ys * darkness).sum()]) / darkness.sum()
+    _, moved = _move(output, landmarks, source, target, 7.0)
+    assert moved
+    centre, gray = _darkness_centre(output)
     assert np.hypot(*(centre - target)) < 1.0
-    # No ghost of the old iris: where it was, and the new one is not, is sclera-bright now.
-    away = np.hypot(xs - source[0], ys - source[1]) < 3
-    if np.hypot(source[0] - target[0], source[1] - target[1]) > 10:
-        assert gray[away].mean() > 180
+    # Nothing of the old iris stays: where it was, and the new one is not, is sclera (225) again.
+    ys, xs = np.mgrid[0 : gray.shape[0], 0 : gray.shape[1]]
+    vacated = (np.hypot(xs - source[0], ys - source[1]) <= 7.5) & (np.hypot(xs - target[0], ys - target[1]) > 8.5)
+    inside = cv2.fillPoly(np.zeros(gray.shape, np.uint8), [np.round(landmarks).astype(np.int32)], 1).astype(bool)
+    inside = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    assert (vacated & inside).sum() > 10
+    assert gray[vacated & inside].min() > 205
+    # The moved iris keeps its dark rim and its pupil: as dark as the original at the same offsets.
+    assert gray[int(round(target[1])), int(round(target[0]))] < 60
+
+
+def test_the_limbus_fit_finds_the_iris_the_locator_missed():
+    frame, landmarks = synthetic_eye_frame((104.0, 60.0), iris_radius=8.0)
+    shape = EyeShape.of(Eye("right", landmarks))
+    fit = fit_iris(frame, shape, np.array([100.5, 60.0]), 8.0)
+    assert np.hypot(*(fit.centre - (104.0, 60.0))) < 0.6
+    assert fit.radius_px == pytest.approx(8.0, abs=0.8)
+
+
+def test_the_sclera_field_follows_shading_and_ignores_lashes():
+    rng = np.random.default_rng(1)
+    u, t = rng.uniform(-1, 1, 300).astype(np.float32), rng.uniform(0, 1, 300).astype(np.float32)
+    true = (200 - 30 * u * u - 25 * (1 - t))[:, None] * np.ones(3, np.float32)
+    colours = (true + rng.normal(0, 2, true.shape)).astype(np.float32)
+    colours[:40] = 30.0  # lashes and lid shadow among the samples
+    field = fit_sclera(u, t, colours)
+    assert np.abs(field.colour(u[40:], t[40:]) - true[40:]).max() < 8.0
+
+
+def test_a_face_whose_eye_cannot_be_redrawn_keeps_both_eyes():
+    frame, landmarks = synthetic_eye_frame((100.0, 60.0))
+    tiny = (landmarks - (100.0, 60.0)) * 0.2 + (100.0, 60.0)
+    eyes = [Eye("right", landmarks), Eye("left", tiny)]
+    redraws = [EyeRedraw(eye, EyeShape.of(eye), eye.centre, eye.centre - (8.0, 0.0)) for eye in eyes]
+    output = frame.copy()
+    assert not render_face(output, redraws, 9.0)
+    assert np.array_equal(output, frame)
 
 
 def test_nothing_changes_outside_the_eye_region():
     frame, landmarks = synthetic_eye_frame((100.0, 60.0))
-    eye = Eye("right", landmarks)
     output = frame.copy()
-    move_iris(output, eye, np.array([100.0, 60.0]), 9.0, np.array([85.0, 60.0]), squint=1.0)
+    eye, _ = _move(output, landmarks, (100.0, 60.0), (85.0, 60.0), 9.0, squint=1.0)
     x0, y0, x1, y1 = eye_region(eye, frame.shape)
     outside = np.ones(frame.shape[:2], bool)
     outside[y0:y1, x0:x1] = False
@@ -82,7 +126,7 @@ def test_full_glare_puts_the_iris_near_the_corner_and_keeps_its_height():
     _, landmarks = synthetic_eye_frame((100.0, 60.0))
     eye = Eye("right", landmarks)
     target = iris_target(eye, np.array([100.0, 61.0]), 9.0, Gaze((-1.0, 0.0), 1.0, 0.0))
-    assert target[0] == pytest.approx(70.0 + 0.8 * 9.0, abs=0.01)
+    assert target[0] == pytest.approx(70.0 + IRIS_ROOM_TUCK * 9.0, abs=0.01)
     assert target[1] == pytest.approx(61.0, abs=0.01)
     halfway = iris_target(eye, np.array([100.0, 61.0]), 9.0, Gaze((-1.0, 0.0), 0.5, 0.0))
     assert halfway[0] == pytest.approx((100.0 + target[0]) / 2, abs=0.01)
@@ -107,3 +151,25 @@ def test_a_newly_found_face_starts_from_its_real_gaze(woman_frames):
     _, result = engine.process(woman_frames[0].image, 0.0)
     for eye in result.faces[0].eyes:
         assert np.allclose(eye.iris.target, eye.iris.source)
+
+
+def test_closed_eyes_are_never_changed_and_both_eyes_move_together(woman_video):
+    # Frames 20-110 of the clip hold a long close of the eyes and the blinks around it.
+    engine = Engine(EngineSettings(gaze=GazeSettings(effect="glare")))
+    source = VideoFileSource(woman_video)
+    closed = 0
+    try:
+        for captured in source.frames():
+            if captured.index >= 110:
+                break
+            output, result = engine.process(captured.image, captured.time_s)
+            for face in result.faces:
+                assert face.right_eye.iris.rendered == face.left_eye.iris.rendered
+                for eye_result in face.eyes:
+                    if eye_result.eye.openness < CLOSED_OPENNESS:
+                        closed += 1
+                        x0, y0, x1, y1 = eye_region(eye_result.eye, output.shape)
+                        assert np.array_equal(output[y0:y1, x0:x1], captured.image[y0:y1, x0:x1])
+    finally:
+        source.close()
+    assert closed > 20

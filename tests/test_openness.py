@@ -1,0 +1,44 @@
+"""The openness gate: blinks stop the effect at once, it comes back eased, and never flickers."""
+
+import numpy as np
+import pytest
+
+from glare.openness import CLOSED_OPENNESS, OPEN_OPENNESS, REOPEN_OPENNESS, OpennessGate, openness_fade
+
+
+def test_fade_runs_from_closed_to_open():
+    assert openness_fade(CLOSED_OPENNESS - 0.01) == 0.0
+    assert openness_fade(OPEN_OPENNESS + 0.01) == 1.0
+    middle = openness_fade((CLOSED_OPENNESS + OPEN_OPENNESS) / 2)
+    assert 0.0 < middle < 1.0
+
+
+def test_a_blink_stops_the_effect_in_the_same_frame():
+    gate = OpennessGate()
+    for index in range(20):
+        gate.update(0.3, 0.9, index / 30)
+    assert gate.amount == pytest.approx(1.0)
+    assert gate.update(CLOSED_OPENNESS - 0.02, 0.9, 20 / 30) == 0.0
+
+
+def test_the_threshold_does_not_flicker():
+    gate = OpennessGate()
+    for index in range(20):
+        gate.update(0.3, 0.9, index / 30)
+    # Openness jittering across the closed threshold: once closed, the gate stays shut...
+    jitter = [CLOSED_OPENNESS - 0.005, CLOSED_OPENNESS + 0.005] * 15
+    amounts = [gate.update(value, 0.9, (20 + i) / 30) for i, value in enumerate(jitter)]
+    assert amounts[0] == 0.0
+    assert max(amounts) == 0.0
+    # ...until the eyes are clearly open again, and then it eases back in over several frames.
+    rising = [gate.update(REOPEN_OPENNESS + 0.06, 0.9, (50 + i) / 30) for i in range(10)]
+    assert rising[0] < 0.3 and np.all(np.diff(rising) >= 0) and rising[-1] > 0.6
+
+
+def test_an_unsure_pupil_stops_the_effect_with_hysteresis():
+    gate = OpennessGate()
+    for index in range(20):
+        gate.update(0.3, 0.9, index / 30)
+    assert gate.update(0.3, 0.1, 20 / 30) == 0.0
+    assert gate.update(0.3, 0.25, 21 / 30) == 0.0
+    assert gate.update(0.3, 0.5, 22 / 30) > 0.0

@@ -179,15 +179,20 @@ class Engine:
         pupils = [eye_result.pupil for eye_result in face.eyes]
         amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s)
         distance = eye_distance_px((eyes[0], eyes[1]))
-        steady_radius = state.iris.radius_px(distance)
+        radius = state.iris.radius_px(distance)
         shapes = [EyeShape.of(eye) for eye in eyes]
-        fits = [fit_iris(frame, shape, np.array(pupil.centre), steady_radius) for shape, pupil in zip(shapes, pupils)]
-        radius = state.iris.update(distance, [fit.radius_px for fit in fits if fit.radius_px is not None], time_s)
+        centres = [np.array(pupil.centre) for pupil in pupils]
+        drawing = amount > 0.0 and gaze.strength > 0.0
+        if drawing:
+            # Closed or unsure eyes are neither drawn nor trusted to size the iris.
+            fits = [fit_iris(frame, shape, centre, radius) for shape, centre in zip(shapes, centres)]
+            centres = [fit.centre for fit in fits]
+            radius = state.iris.update(distance, [fit.radius_px for fit in fits if fit.radius_px is not None], time_s)
         # A half-open eye gets a smaller move, and the redraw itself fades in with the openness.
         scaled = Gaze(gaze.offset, gaze.strength * amount, gaze.squint)
-        redraws = [EyeRedraw(eye, shape, fit.centre, iris_target(eye, fit.centre, radius, scaled))
-                   for eye, shape, fit in zip(eyes, shapes, fits)]
-        rendered = amount > 0.0 and gaze.strength > 0.0 and render_face(
+        redraws = [EyeRedraw(eye, shape, centre, iris_target(eye, centre, radius, scaled))
+                   for eye, shape, centre in zip(eyes, shapes, centres)]
+        rendered = drawing and render_face(
             output, redraws, radius, gaze.squint * gaze.strength * amount, min(1.0, 4.0 * amount))
         results = [EyeResult(r.eye, pupil, IrisMove((float(r.source[0]), float(r.source[1])),
                                                     (float(r.target[0]), float(r.target[1])), radius, rendered))

@@ -127,7 +127,7 @@ class EyeShape:
         # Past the corners the cubics cross again: the corners bound the opening too.
         return np.minimum(np.minimum(v - upper, lower - v), (1.0 - np.abs(u)) * np.float32(self.half_width))
 
-    @property
+    @cached_property
     def max_opening_px(self) -> float:
         u = np.linspace(-1.0, 1.0, 21)
         upper, lower = self.lids(u)

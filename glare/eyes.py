@@ -33,6 +33,12 @@ class Eye:
         return self.contour[0], self.contour[3]
 
     @cached_property
+    def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The landmarks' bounding box: (min x, min y), (max x, max y)."""
+        low, high = self.contour.min(axis=0), self.contour.max(axis=0)
+        return (float(low[0]), float(low[1])), (float(high[0]), float(high[1]))
+
+    @cached_property
     def centre(self) -> np.ndarray:
         """The mean of the six landmarks: the trivial pupil estimate."""
         return self.contour.mean(axis=0)
@@ -89,17 +95,17 @@ class EyeShape:
         along = (right - left) / (2.0 * half_width)
         across = np.array([-along[1], along[0]])
 
-        def lid(first: np.ndarray, second: np.ndarray) -> tuple[float, float]:
-            # The cubic through both corners (u = -1, 1 at v = 0) and the lid's two landmarks.
-            u = np.array([first - origin, second - origin]) @ along / half_width
-            v = np.array([first - origin, second - origin]) @ across
-            u = np.clip(u, -0.9, 0.9)
-            r = v / (1.0 - u * u)
-            slope = (r[1] - r[0]) / (u[1] - u[0]) if abs(u[1] - u[0]) > 1e-3 else 0.0
-            return float(r[0] - slope * u[0]), float(slope)
-
-        contour = eye.contour
-        return cls(origin, along, across, half_width, lid(contour[1], contour[2]), lid(contour[5], contour[4]))
+        # Each lid is the cubic through both corners (u = -1, 1 at v = 0) and its two landmarks:
+        # v / (1 - u^2) = a + b u through two points.
+        offsets = eye.contour[[1, 2, 5, 4]] - origin
+        u = np.clip(offsets @ along / half_width, -0.9, 0.9)
+        r = (offsets @ across / (1.0 - u * u)).tolist()
+        u = u.tolist()
+        lids = []
+        for (u0, u1), (r0, r1) in zip((u[:2], u[2:]), (r[:2], r[2:])):
+            slope = (r1 - r0) / (u1 - u0) if abs(u1 - u0) > 1e-3 else 0.0
+            lids.append((r0 - slope * u0, slope))
+        return cls(origin, along, across, half_width, lids[0], lids[1])
 
     def to_eye(self, point: np.ndarray) -> tuple[float, float]:
         """(u, v) of a frame point."""

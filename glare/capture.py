@@ -1,7 +1,8 @@
 """Capture: frames from a webcam, a video file, an image or a folder of images.
 
 Every source yields ``CapturedFrame`` objects (BGR uint8 frames with their time in seconds). A
-webcam that stops delivering frames is reopened with backoff; a video file ends the run.
+webcam that stops delivering frames is reopened with backoff until it has delivered none for
+``stall_timeout_s``, then the run ends with ``CameraStopped``; a video file ends the run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ class CaptureError(RuntimeError):
     pass
 
 
+class CameraStopped(CaptureError):
+    """A camera that worked delivered no frame for the stall timeout, though it was reopened."""
+
+
 @dataclass(frozen=True)
 class CapturedFrame:
     image: np.ndarray
@@ -37,7 +42,10 @@ class CameraSettings:
     height: int | None = None
     fps: float | None = None
     reconnect_delays_s: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
-    """Waits between attempts to reopen a camera that stopped; after the last, the run ends."""
+    """Waits between attempts to reopen a camera that stopped; the last one repeats. The backoff
+    starts over only once a frame arrives, not when the camera merely opens again."""
+    stall_timeout_s: float = 30.0
+    """A camera that delivers no frame for this long, reopened or not, ends the run."""
 
 
 def as_bgr(image: np.ndarray) -> np.ndarray:
@@ -106,7 +114,9 @@ def image_paths(path: Path, recursive: bool = False) -> list[Path]:
 
 
 class CameraSource:
-    """A webcam, reopened with backoff when it stops delivering frames (a USB cable pulled, a driver hiccup)."""
+    """A webcam, reopened with backoff when it stops delivering frames (a USB cable pulled, a driver
+    hiccup), until it has delivered none for ``stall_timeout_s``. Frames that are not 8-bit images
+    are skipped and counted."""
 
     def __init__(
         self,
@@ -122,6 +132,7 @@ class CameraSource:
         self._clock = clock
         self._log = log
         self.reconnects = 0
+        self.bad_frames = 0
         self._capture = self._open()
         if self._capture is None:
             raise CaptureError(
@@ -133,6 +144,7 @@ class CameraSource:
     def _open(self) -> cv2.VideoCapture | None:
         capture = self._opener(self.settings.index)
         if not capture.isOpened():
+            capture.release()
             return None
         for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, self.settings.width),
                             (cv2.CAP_PROP_FRAME_HEIGHT, self.settings.height),
@@ -141,33 +153,57 @@ class CameraSource:
                 capture.set(prop, value)
         return capture
 
-    def _reopen(self) -> bool:
-        self._capture.release()
-        for delay in self.settings.reconnect_delays_s:
-            self._log(f"camera {self.settings.index} stopped delivering frames; reopening in {delay:g} s")
-            self._wait(delay)
-            capture = self._open()
-            if capture is not None:
-                self._capture = capture
-                self.reconnects += 1
-                return True
-        return False
+    def _read(self) -> tuple[bool, np.ndarray | None]:
+        """(whether the camera answered, the frame as BGR uint8): an answer that is not an 8-bit
+        image is (True, None), skipped and counted without reopening the camera."""
+        if self._capture is None:
+            return False, None
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            return False, None
+        if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3) \
+                or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)) or min(image.shape[:2]) < 2:
+            if self.bad_frames == 0:
+                self._log(f"camera {self.settings.index} sent a frame that is not an 8-bit image "
+                          f"({getattr(image, 'dtype', type(image).__name__)} {getattr(image, 'shape', '')}); "
+                          "skipping such frames")
+            self.bad_frames += 1
+            return True, None
+        return True, as_bgr(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image)
 
     def frames(self) -> Iterator[CapturedFrame]:
-        start = self._clock()
-        index = 0
+        start = last_frame = self._clock()
+        index = failures = 0
         while True:
-            ok, image = self._capture.read()
-            if not ok:
-                if not self._reopen():
-                    self._log(f"camera {self.settings.index} could not be reopened; stopping")
-                    return
+            answered, image = self._read()
+            if image is not None:
+                failures, last_frame = 0, self._clock()
+                yield CapturedFrame(image, last_frame - start, index)
+                index += 1
                 continue
-            yield CapturedFrame(as_bgr(image), self._clock() - start, index)
-            index += 1
+            stalled_s = self._clock() - last_frame
+            if stalled_s >= self.settings.stall_timeout_s:
+                self.close()
+                raise CameraStopped(
+                    f"camera {self.settings.index} delivered no usable frame for {stalled_s:.0f} s (reopened "
+                    f"{self.reconnects} time(s)): check its cable and that no other program is using it, then start again")
+            if answered:
+                continue
+            delays = self.settings.reconnect_delays_s
+            # The last wait ends at the timeout, so a stopped camera ends the run on time.
+            delay = min(delays[min(failures, len(delays) - 1)] if delays else 0.0,
+                        self.settings.stall_timeout_s - stalled_s)
+            failures += 1
+            self._log(f"camera {self.settings.index} stopped delivering frames; reopening in {delay:g} s")
+            self._wait(delay)
+            self.close()
+            self._capture = self._open()
+            self.reconnects += self._capture is not None
 
     def close(self) -> None:
-        self._capture.release()
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
 
 
 FrameSource = VideoFileSource | ImageSource | CameraSource

@@ -194,9 +194,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dispatch(args: argparse.Namespace, program: str) -> int:
-    """Runs a parsed subcommand; an expected failure becomes one line on stderr and exit status 2."""
+    """Runs a parsed subcommand. An expected failure becomes one line on stderr: exit status 1 when a
+    run that had started fails (a camera that stopped), 2 for anything the user can fix by hand."""
+    from glare.capture import CameraStopped
+
     try:
         return args.handler(args)
+    except CameraStopped as error:
+        print(f"{program} {args.command}: {error}", file=sys.stderr)
+        return 1
     except (ValueError, OSError, RuntimeError) as error:
         print(f"{program} {args.command}: {error}", file=sys.stderr)
         return 2

@@ -1,11 +1,14 @@
 """Outputs and the live loop: virtual camera (through a registered test backend), recordings, config, demo."""
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
 import pyvirtualcam
 
-from glare.capture import CameraSettings, CameraSource, CaptureError, open_source
+from glare.capture import CameraSettings, CameraSource, CameraStopped, CaptureError, open_source
+from glare.cli import main
 from glare.demo import run_demo
 from glare.runner import RunSettings, Session, load_config, run
 from glare.sinks import SinkError, VideoRecorder, VirtualCameraSink
@@ -116,6 +119,7 @@ class _FlakyCapture:
     def __init__(self, opened=True):
         self.opened = opened
         self.reads = 0
+        self.released = False
 
     def isOpened(self):
         return self.opened
@@ -133,20 +137,99 @@ class _FlakyCapture:
         return True, np.zeros((48, 64, 3), np.uint8)
 
     def release(self):
-        pass
+        self.released = True
 
 
-def test_a_dropped_camera_is_reopened_with_backoff():
-    attempts = iter([_FlakyCapture(), _FlakyCapture(opened=False), _FlakyCapture(), _FlakyCapture(opened=False),
-                     _FlakyCapture(opened=False), _FlakyCapture(opened=False), _FlakyCapture(opened=False),
-                     _FlakyCapture(opened=False)])
-    waits = []
-    camera = CameraSource(CameraSettings(reconnect_delays_s=(0.1, 0.2, 0.4, 0.8, 1.6)), opener=lambda _: next(attempts),
-                          wait=waits.append, log=lambda _: None)
-    frames = list(camera.frames())
+class _FakeClock:
+    """Time that passes only when the camera source waits (and a little per read)."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.waits = []
+
+    def __call__(self):
+        return self.now
+
+    def wait(self, seconds):
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def _camera(captures, clock, **settings):
+    return CameraSource(CameraSettings(reconnect_delays_s=(0.1, 0.2, 0.4, 0.8, 1.6), **settings),
+                        opener=lambda _: next(captures), wait=clock.wait, clock=clock, log=lambda _: None)
+
+
+def test_a_dropped_camera_is_reopened_with_backoff_until_the_stall_timeout():
+    opened = [_FlakyCapture(), _FlakyCapture(opened=False), _FlakyCapture()]
+    captures = iter(opened + [_FlakyCapture(opened=False) for _ in range(100)])
+    clock = _FakeClock()
+    camera = _camera(captures, clock, stall_timeout_s=5.0)
+    frames = []
+    with pytest.raises(CameraStopped, match="no usable frame for 5 s .*reopened 1 time"):
+        for frame in camera.frames():
+            frames.append(frame)
     assert len(frames) == 4  # two before the drop, two after the reopen
     assert camera.reconnects == 1
-    assert waits == [0.1, 0.2, 0.1, 0.2, 0.4, 0.8, 1.6]
+    # The backoff starts over after the frames that followed the reopen, and its last wait repeats.
+    assert clock.waits == pytest.approx([0.1, 0.2, 0.1, 0.2, 0.4, 0.8, 1.6, 1.6, 0.3])
+    assert all(capture.released for capture in opened)
+
+
+class _OpensButNeverDelivers(_FlakyCapture):
+    def read(self):
+        return False, None
+
+
+def test_a_camera_that_reopens_but_never_delivers_ends_the_run():
+    captures = iter([_FlakyCapture()] + [_OpensButNeverDelivers() for _ in range(100)])
+    clock = _FakeClock()
+    camera = _camera(captures, clock, stall_timeout_s=30.0)
+    with pytest.raises(CameraStopped):
+        list(camera.frames())
+    # Each reopen succeeds, but only a frame restarts the backoff: the waits grow, they do not loop at 0.1 s.
+    assert clock.waits[:6] == [0.1, 0.2, 0.4, 0.8, 1.6, 1.6]
+    assert len(clock.waits) < 25 and sum(clock.waits) == pytest.approx(30.0)
+
+
+class _OddFrames(_FlakyCapture):
+    def __init__(self, frames):
+        super().__init__()
+        self.frames = list(frames)
+
+    def read(self):
+        return (True, self.frames.pop(0)) if self.frames else (False, None)
+
+
+def test_frames_that_are_not_images_are_skipped_and_counted():
+    odd = _OddFrames([np.zeros((48, 64, 3), np.uint16), np.zeros((48, 64, 3), np.uint8), np.zeros((0, 64, 3), np.uint8),
+                      np.zeros((48, 64), np.uint8), np.zeros((36, 40, 4), np.uint8), np.zeros((48, 64, 1), np.uint8)])
+    clock = _FakeClock()
+    camera = _camera(iter([odd] + [_FlakyCapture(opened=False) for _ in range(100)]), clock, stall_timeout_s=1.0)
+    frames = []
+    with pytest.raises(CameraStopped):
+        for frame in camera.frames():
+            frames.append(frame)
+    assert [f.image.shape for f in frames] == [(48, 64, 3), (48, 64, 3), (36, 40, 3), (48, 64, 3)]
+    assert all(f.image.dtype == np.uint8 for f in frames)
+    assert camera.bad_frames == 2
+
+
+def test_a_stopped_camera_ends_glare_run_with_status_1_and_a_message(monkeypatch, capsys, tmp_path):
+    import glare.capture
+
+    class Stalling(CameraSource):
+        def __init__(self, settings):
+            clock = _FakeClock()
+            captures = iter([_FlakyCapture()] + [_OpensButNeverDelivers() for _ in range(50)])
+            super().__init__(dataclasses.replace(settings, stall_timeout_s=2.0), opener=lambda _: next(captures),
+                             wait=clock.wait, clock=clock, log=lambda _: None)
+
+    monkeypatch.setattr(glare.capture, "CameraSource", Stalling)
+    clip = tmp_path / "clip.mp4"
+    assert main(["run", "--camera", "0", "--no-window", "--record", str(clip)]) == 1
+    assert "delivered no usable frame" in capsys.readouterr().err
+    assert _probe(clip)[0] == 2, "the frames before the stall are kept in the recording"
 
 
 def test_a_missing_camera_says_what_to_do():

@@ -86,6 +86,11 @@ def _run(args: argparse.Namespace) -> int:
     from glare.runner import RunSettings, load_config, run
 
     config = load_config(Path(args.config)) if args.config else {}
+    if config:
+        try:
+            RunSettings(**config)
+        except ValueError as error:
+            raise ValueError(f"config file {args.config}: {error}") from None
     given = {key: value for key, value in vars(args).items()
              if key in RunSettings.__dataclass_fields__ and value is not None}
     settings = RunSettings(**{**config, **given})

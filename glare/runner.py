@@ -14,32 +14,68 @@ import numpy as np
 
 from glare.capture import CameraSettings, open_source
 from glare.engine import AnalysisSettings, Engine, EngineSettings
-from glare.gaze import EFFECTS, GazeSettings
+from glare.gaze import DIRECTIONS, EFFECTS, GazeSettings
 from glare.overlay import draw_text_lines
-from glare.pupils import DEFAULT_LOCATOR
+from glare.pupils import DEFAULT_LOCATOR, LOCATORS
 from glare.sinks import HELP_LINE, Action, SinkError, VideoRecorder, VirtualCameraSink, WindowSink
+
+
+class SettingsError(ValueError):
+    """A setting (flag or config key) with a value of the wrong type or out of range."""
+
+
+def _setting(default: object, kind: type | tuple[type, ...], allowed: str,
+             check: Callable[[object], bool] | None = None) -> object:
+    """A RunSettings field with its type, what is allowed (in words) and an optional range check."""
+    return field(default=default, metadata={"kind": kind, "allowed": allowed, "check": check})
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[object], bool]:
+    return lambda value: value in options
+
+
+def _at_least(low: float) -> Callable[[object], bool]:
+    return lambda value: value >= low
+
+
+def _fraction(value: object) -> bool:
+    return 0.0 <= value <= 1.0
 
 
 @dataclass
 class RunSettings:
-    """Everything ``glare run`` takes; a TOML config file takes the same keys."""
+    """Everything ``glare run`` takes; a TOML config file takes the same keys. Every value, from flags
+    or a file, is checked here against its type and range (``SettingsError`` names the key)."""
 
-    camera: int | None = None
-    input: str | None = None
-    effect: str = "glare"
-    direction: str = "left"
-    intensity: float = 0.85
-    squint: float = 0.35
-    seed: int = 0
-    locator: str = DEFAULT_LOCATOR
-    virtual_camera: bool = False
-    record: str | None = None
-    window: bool = True
-    mirror: bool = False
-    width: int | None = None
-    height: int | None = None
-    fps: float | None = None
-    show_fps: bool = True
+    camera: int | None = _setting(None, int, "a webcam index: 0, 1, 2...", _at_least(0))
+    input: str | None = _setting(None, str, "a path to a video file, an image or a folder of images")
+    effect: str = _setting("glare", str, f"one of {', '.join(EFFECTS)}", _choice(EFFECTS))
+    direction: str = _setting("left", str, f"one of {', '.join(DIRECTIONS)}", _choice(DIRECTIONS))
+    intensity: float = _setting(0.85, (int, float), "a number from 0 to 1", _fraction)
+    squint: float = _setting(0.35, (int, float), "a number from 0 to 1", _fraction)
+    seed: int = _setting(0, int, "a whole number")
+    locator: str = _setting(DEFAULT_LOCATOR, str, f"one of {', '.join(LOCATORS)}", _choice(tuple(LOCATORS)))
+    virtual_camera: bool = _setting(False, bool, "true or false")
+    record: str | None = _setting(None, str, "a path to an .mp4 file", lambda value: value.strip() != "")
+    window: bool = _setting(True, bool, "true or false")
+    mirror: bool = _setting(False, bool, "true or false")
+    width: int | None = _setting(None, int, "a width in pixels, 16 or more", _at_least(16))
+    height: int | None = _setting(None, int, "a height in pixels, 16 or more", _at_least(16))
+    fps: float | None = _setting(None, (int, float), "frames per second, above 0 and at most 240",
+                                 lambda value: 0 < value <= 240)
+    show_fps: bool = _setting(True, bool, "true or false")
+
+    def __post_init__(self) -> None:
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            if value is None and spec.default is None:
+                continue
+            kind, check = spec.metadata["kind"], spec.metadata["check"]
+            # bool is an int to Python, but "true" is no webcam index and 1 is no switch.
+            right_type = isinstance(value, kind) and (isinstance(value, bool) == (kind is bool))
+            if not right_type or (check is not None and not check(value)):
+                raise SettingsError(f"setting {spec.name.replace('_', '-')} = {value!r} is not allowed: "
+                                    f"use {spec.metadata['allowed']}")
 
     def gaze(self) -> GazeSettings:
         return GazeSettings(effect=self.effect, direction=self.direction, intensity=self.intensity,

@@ -245,3 +245,28 @@ def test_the_demo_writes_a_clip_and_a_before_after_picture(tmp_path):
     picture = cv2.imread(str(output.before_after))
     before, after = np.hsplit(picture, 2)
     assert picture is not None and not np.array_equal(before, after)
+
+
+@pytest.mark.parametrize("config, message", [
+    ('intensity = "high"', 'setting intensity = \'high\' is not allowed: use a number from 0 to 1'),
+    ("squint = 1.5", "setting squint = 1.5 is not allowed: use a number from 0 to 1"),
+    ("virtual-camera = 1", "setting virtual-camera = 1 is not allowed: use true or false"),
+    ("camera = true", "setting camera = True is not allowed: use a webcam index"),
+    ("width = -5", "setting width = -5 is not allowed: use a width in pixels, 16 or more"),
+    ('effect = "sparkle"', "setting effect = 'sparkle' is not allowed: use one of glare, anxious, none, debug"),
+    ("fps = 0", "setting fps = 0 is not allowed: use frames per second"),
+    ("efect = 'glare'", "unknown keys efect"),
+])
+def test_a_bad_config_value_is_one_line_naming_it_and_exit_status_2(tmp_path, capsys, config, message):
+    path = tmp_path / "glare.toml"
+    path.write_text(config + "\n")
+    assert main(["run", "--config", str(path), "--no-window", "--record", str(tmp_path / "x.mp4")]) == 2
+    error = capsys.readouterr().err
+    assert message in error and str(path) in error
+    assert len(error.strip().splitlines()) == 1 and "Traceback" not in error
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_a_bad_flag_value_is_refused_before_anything_opens(tmp_path, capsys):
+    assert main(["run", "--input", str(tmp_path), "--width", "-5", "--no-window", "--record", str(tmp_path / "x.mp4")]) == 2
+    assert "setting width = -5 is not allowed" in capsys.readouterr().err

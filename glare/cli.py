@@ -168,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--seed", type=int, help="makes the anxious darting reproducible")
     live.add_argument("--locator", choices=list(LOCATORS), help="pupil locator")
     live.add_argument("--virtual-camera", action="store_true", default=None, help="send frames to a virtual camera")
-    live.add_argument("--record", metavar="OUT.mp4", help="record the effect to an H.264 MP4")
+    live.add_argument("--record", metavar="OUT.mp4",
+                      help="record the effect to an H.264 MP4 (an existing file is kept: the clip takes OUT-2.mp4...)")
+    live.add_argument("--overwrite", action="store_true", default=None, help="let --record replace an existing file")
     live.add_argument("--no-window", dest="window", action="store_false", default=None, help="show no window")
     live.add_argument("--mirror", action="store_true", default=None, help="flip the picture left to right")
     live.add_argument("--width", type=int, help="camera capture width")

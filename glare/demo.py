@@ -55,7 +55,8 @@ def run_demo(out_dir: Path, window: bool | None = None, effect: str = "glare", l
     out_dir.mkdir(parents=True, exist_ok=True)
     clip = out_dir / "glare-demo.mp4"
     show = display_available() if window is None else window
-    settings = RunSettings(effect=effect, direction="alternate", record=str(clip), window=show, show_fps=True)
+    settings = RunSettings(effect=effect, direction="alternate", record=str(clip), window=show, show_fps=True,
+                           overwrite=True)
     session = Session(settings, log, fps=DEMO_FPS)
     # A moment when the glare has settled on one side, for the picture.
     picture_at = int(1.2 * DEMO_FPS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 import tomllib
 from collections.abc import Callable
@@ -64,6 +65,8 @@ class RunSettings:
     fps: float | None = _setting(None, (int, float), "frames per second, above 0 and at most 240",
                                  lambda value: 0 < value <= 240)
     show_fps: bool = _setting(True, bool, "true or false")
+    overwrite: bool = _setting(False, bool, "true or false")
+    """Whether a recording may replace an existing file; without it each recording takes a free name."""
 
     def __post_init__(self) -> None:
         for spec in dataclasses.fields(self):
@@ -150,6 +153,7 @@ class Session:
         self.fps = fps
         """Frame rate for the virtual camera and recordings; ``run`` takes it from the source."""
         self.last_output: np.ndarray | None = None
+        self._recorded_paths: set[Path] = set()
         self._frame_times: list[float] = []
 
     def _set_effect(self, effect: str) -> None:
@@ -157,9 +161,21 @@ class Session:
         self.engine.gaze_settings = dataclasses.replace(self.engine.gaze_settings, effect=effect)
         self.log(f"effect: {effect}")
 
-    def _start_recording(self, path: str, frame: np.ndarray) -> None:
+    def _recording_path(self, requested: str) -> Path:
+        """``requested``, or the first of name-2.mp4, name-3.mp4... that is free: a recording never replaces
+        an earlier one of this run, nor (without ``overwrite``) any file already there."""
+        first = Path(requested)
+        for number in itertools.count(1):
+            path = first if number == 1 else first.with_name(f"{first.stem}-{number}{first.suffix}")
+            if path not in self._recorded_paths and (self.settings.overwrite or not path.exists()):
+                return path
+        raise AssertionError("unreachable")
+
+    def _start_recording(self, requested: str, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
-        self.recorder = VideoRecorder(Path(path), width, height, self.fps)
+        path = self._recording_path(requested)
+        self._recorded_paths.add(path)
+        self.recorder = VideoRecorder(path, width, height, self.fps)
         self.log(f"recording to {path}")
 
     def _stop_recording(self) -> None:

@@ -134,7 +134,10 @@ class VideoRecorder:
     """An MP4 that browsers and players open: H.264 in yuv420p, at the source's frame rate.
 
     OpenCV's own writer cannot encode H.264 in its PyPI builds, so frames go through the ffmpeg
-    that ``imageio-ffmpeg`` ships.
+    that ``imageio-ffmpeg`` ships. The MP4 is fragmented, a fragment at each keyframe and a
+    keyframe each half second, written out at once (no lookahead, packets flushed): a recording
+    cut short by a crash or a kill still plays, losing less than its last second, where a plain
+    MP4 (its index written at the end) would not open at all. The price is a somewhat larger file.
     """
 
     def __init__(self, path: Path, width: int, height: int, fps: float, settings: RecordingSettings = RecordingSettings()):
@@ -148,7 +151,9 @@ class VideoRecorder:
             str(self.path), self.size, fps=fps, codec="libx264", pix_fmt_in="bgr24", pix_fmt_out="yuv420p",
             macro_block_size=1, quality=None,
             # yuv420p needs even sizes: pad odd frames by one pixel rather than resample them.
-            output_params=["-crf", str(settings.crf), "-preset", settings.preset, "-movflags", "+faststart",
+            output_params=["-crf", str(settings.crf), "-preset", settings.preset, "-tune", "zerolatency",
+                           "-g", str(max(int(round(fps / 2)), 1)),
+                           "-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-flush_packets", "1",
                            "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"],
         )
         self._writer.send(None)

@@ -1,6 +1,8 @@
 """Outputs and the live loop: virtual camera (through a registered test backend), recordings, config, demo."""
 
 import dataclasses
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -270,3 +272,74 @@ def test_a_bad_config_value_is_one_line_naming_it_and_exit_status_2(tmp_path, ca
 def test_a_bad_flag_value_is_refused_before_anything_opens(tmp_path, capsys):
     assert main(["run", "--input", str(tmp_path), "--width", "-5", "--no-window", "--record", str(tmp_path / "x.mp4")]) == 2
     assert "setting width = -5 is not allowed" in capsys.readouterr().err
+
+
+def test_each_recording_takes_a_new_file_and_an_existing_one_is_kept(tmp_path):
+    from glare.sinks import Action
+
+    existing = tmp_path / "clip.mp4"
+    existing.write_bytes(b"an earlier clip")
+    session = Session(RunSettings(input="unused", record=str(existing), window=False), log=lambda _: None)
+    frame = np.zeros((48, 64, 3), np.uint8)
+    try:
+        session.step(frame, 0.0)  # --record starts at the first frame
+        session.step(frame, 0.1)
+        for _ in range(2):  # r stops, r starts again
+            session.handle(Action.TOGGLE_RECORDING, frame)
+        session.step(frame, 0.2)
+    finally:
+        session.close()
+    assert existing.read_bytes() == b"an earlier clip"
+    assert [(Path(path).name, frames) for path, frames in session.summary.recordings] == [("clip-2.mp4", 2),
+                                                                                          ("clip-3.mp4", 1)]
+    assert _probe(tmp_path / "clip-2.mp4")[0] == 2 and _probe(tmp_path / "clip-3.mp4")[0] == 1
+
+
+def test_overwrite_replaces_the_existing_file_once(tmp_path):
+    from glare.sinks import Action
+
+    existing = tmp_path / "clip.mp4"
+    existing.write_bytes(b"an earlier clip")
+    session = Session(RunSettings(input="unused", record=str(existing), window=False, overwrite=True), log=lambda _: None)
+    frame = np.zeros((48, 64, 3), np.uint8)
+    try:
+        session.step(frame, 0.0)
+        for _ in range(2):
+            session.handle(Action.TOGGLE_RECORDING, frame)
+        session.step(frame, 0.1)
+    finally:
+        session.close()
+    assert [Path(path).name for path, _ in session.summary.recordings] == ["clip.mp4", "clip-2.mp4"]
+    assert _probe(existing)[0] == 1
+
+
+KILLED_MID_RECORDING = """
+import os, signal, sys
+import numpy as np
+from glare.sinks import VideoRecorder
+recorder = VideoRecorder(sys.argv[1], 96, 64, 30.0)
+for index in range(150):
+    recorder.write(np.full((64, 96, 3), index, np.uint8))
+# ffmpeg (which imageio-ffmpeg starts in a process group of its own) and then this process, as a
+# crash of the machine's session or `kill -9` of both would: nothing gets to finish the file.
+with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as children:
+    for child in children.read().split():
+        os.kill(int(child), signal.SIGKILL)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_recording_killed_mid_clip_still_plays(tmp_path):
+    import signal
+    import subprocess
+
+    path = tmp_path / "killed.mp4"
+    process = subprocess.run([sys.executable, "-c", KILLED_MID_RECORDING, str(path)], capture_output=True, timeout=120)
+    assert process.returncode == -signal.SIGKILL
+    capture = cv2.VideoCapture(str(path))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    capture.release()
+    # 150 frames at 30 fps were sent: all but the last second's play.
+    assert 120 <= frames <= 150

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import subprocess
 from pathlib import Path
 
@@ -26,6 +27,11 @@ def display():
     # -displayfd makes Xvfb pick a free display and print its number once it accepts clients.
     server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # Xvfb prints the number once it is ready; a server that never gets there fails the test, not the run.
+    ready, _, _ = select.select([server.stdout], [], [], 30.0)
+    if not ready:
+        server.kill()
+        raise AssertionError("Xvfb did not start within 30 s")
     number = server.stdout.readline().strip()
     yield f":{number}"
     server.terminate()

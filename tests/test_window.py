@@ -30,8 +30,7 @@ def test_hotkeys_drive_the_live_window(display, woman_video, tmp_path):
         for key, answer in steps:
             xdotool(display, "key", key)
             answers.append(log.wait_for(answer))
-        app.stdout.read()
-        app.wait(timeout=60)
+        log.wait_for_exit()
     finally:
         if app.poll() is None:
             app.kill()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -20,15 +22,44 @@ def xdotool(display: str, *args: str, timeout: float = 60) -> str:
 
 
 class AppLog:
-    """An app's standard output, read line by line until an expected line arrives (a handshake, no sleeping)."""
+    """An app's standard output, read line by line until an expected line arrives (a handshake, no
+    sleeping). A reader thread feeds a queue, so a hung app fails the test after ``timeout_s``
+    instead of hanging the run."""
 
-    def __init__(self, app: subprocess.Popen):
+    def __init__(self, app: subprocess.Popen, timeout_s: float = 120.0):
         self.app = app
+        self.timeout_s = timeout_s
         self.seen: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.app.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
 
     def wait_for(self, prefix: str) -> str:
-        for line in self.app.stdout:
-            self.seen.append(line.rstrip())
+        """The first line from now that starts with ``prefix``."""
+        line = self._next_line(f"no {prefix!r}")
+        while line is not None:
             if line.startswith(prefix):
-                return line.rstrip()
+                return line
+            line = self._next_line(f"no {prefix!r}")
         raise AssertionError(f"the app ended before printing {prefix!r}: {self.seen}")
+
+    def wait_for_exit(self) -> int:
+        """The app's exit status, once it has closed its output."""
+        while self._next_line("the app did not exit") is not None:
+            pass
+        return self.app.wait(timeout=self.timeout_s)
+
+    def _next_line(self, failure: str) -> str | None:
+        try:
+            line = self._lines.get(timeout=self.timeout_s)
+        except queue.Empty:
+            self.app.kill()
+            raise AssertionError(f"{failure} within {self.timeout_s:g} s: {self.seen}") from None
+        if line is not None:
+            self.seen.append(line.rstrip())
+            return line.rstrip()
+        return None

@@ -145,7 +145,8 @@ class Session:
         self.mirror = settings.mirror
         self.paused = False
         self.show_fps = settings.show_fps
-        self.window = WindowSink() if settings.window else None
+        self.window: WindowSink | None = None
+        """Opened with the first frame, so a source that fails to open leaves no window behind."""
         self.virtual_camera: VirtualCameraSink | None = None
         self.virtual_camera_backend = virtual_camera_backend
         self.recorder: VideoRecorder | None = None
@@ -248,8 +249,10 @@ class Session:
             self._start_recording(self.settings.record, output)
         if self.recorder is not None:
             self.recorder.write(output)
-        if self.window is None:
+        if not self.settings.window:
             return True
+        if self.window is None:
+            self.window = WindowSink()
         self._frame_times = (self._frame_times + [time.perf_counter()])[-30:]
         for action in self.window.show(self._window_view(output)):
             if not self.handle(action, output):

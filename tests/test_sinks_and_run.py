@@ -343,3 +343,13 @@ def test_a_recording_killed_mid_clip_still_plays(tmp_path):
     capture.release()
     # 150 frames at 30 fps were sent: all but the last second's play.
     assert 120 <= frames <= 150
+
+
+def test_a_bad_input_opens_no_window_and_says_what_to_pass(tmp_path, capsys, monkeypatch):
+    import glare.runner
+
+    opened = []
+    monkeypatch.setattr(glare.runner, "WindowSink", lambda: opened.append("window"))
+    assert main(["run", "--input", str(tmp_path / "missing.mp4")]) == 2
+    assert "does not exist: pass a video file, an image or a folder of images" in capsys.readouterr().err
+    assert opened == []

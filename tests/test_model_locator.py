@@ -1,6 +1,7 @@
 """glare's `model` pupil locator: the bundled TFLite model on LiteRT, and its fallback to mean-shift."""
 
 import numpy as np
+import pytest
 
 from conftest import synthetic_eye_frame
 from glare.eye_labels import read_eye_centres, split_of
@@ -27,8 +28,12 @@ def test_the_bundled_model_ships_and_is_the_default():
     assert len(pupils) == 2 and all(0.0 <= p.confidence <= 1.0 for p in pupils)
 
 
-def test_a_missing_model_falls_back_to_meanshift_and_says_so(tmp_path, capsys):
-    locator = ModelLocator(ModelLocatorSettings(model_path=tmp_path / "missing.tflite"))
+def test_a_missing_bundled_model_falls_back_to_meanshift_and_says_so(tmp_path, capsys, monkeypatch):
+    import glare.pupils.model
+
+    missing = tmp_path / "missing.tflite"
+    monkeypatch.setattr(glare.pupils.model, "BUNDLED_MODEL", missing)
+    locator = ModelLocator(ModelLocatorSettings(model_path=missing))
     assert not locator.available
     assert "using mean-shift" in capsys.readouterr().err
     crops = _synthetic_crops(locator.geometry)
@@ -49,3 +54,17 @@ def test_the_bundled_model_beats_the_baselines_on_held_out_faces(data_dir):
     for threshold in (0, 1):  # e <= 0.025 and e <= 0.05
         assert model[threshold] > meanshift[threshold] + 0.05
         assert model[threshold] > centroid[threshold] + 0.05
+
+
+def test_a_model_the_user_names_that_cannot_be_loaded_is_an_error(tmp_path, capsys):
+    from glare.cli import main
+
+    garbage = tmp_path / "garbage.tflite"
+    garbage.write_bytes(b"not a flatbuffer at all")
+    with pytest.raises(ValueError, match="garbage.tflite cannot be loaded .*leave --model out"):
+        ModelLocator(ModelLocatorSettings(model_path=garbage))
+    with pytest.raises(ValueError, match="missing.tflite does not exist"):
+        make_locator("model", tmp_path / "missing.tflite")
+    # glare eval no longer scores mean-shift under the model's name.
+    assert main(["eval", "--model", str(garbage), "--methods", "model", "--limit", "5"]) == 2
+    assert "garbage.tflite cannot be loaded" in capsys.readouterr().err

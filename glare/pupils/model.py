@@ -75,12 +75,18 @@ class EyeModel:
 
 
 def _load_model(settings: ModelLocatorSettings) -> EyeModel | None:
+    """The eye model; where the bundled one cannot be loaded, None (mean-shift takes over, with a
+    one-line notice). A model the user named that cannot be loaded is an error: scoring or running
+    mean-shift under the model's name would hide it."""
     try:
         return EyeModel(settings.model_path, settings.threads)
     except ImportError:
         reason = "the LiteRT interpreter is not installed (pip install ai-edge-litert)"
     except (OSError, ValueError, RuntimeError, KeyError) as error:
         reason = str(error) if Path(settings.model_path).exists() else f"{settings.model_path} does not exist"
+    if Path(settings.model_path).resolve() != BUNDLED_MODEL:
+        raise ValueError(f"eye model {settings.model_path} cannot be loaded ({reason}): pass an eye_model.tflite "
+                         "made by glare-train export, or leave --model out to use the bundled one")
     print(f"glare: pupil model unavailable ({reason}); using mean-shift", file=sys.stderr)
     return None
 

@@ -148,7 +148,11 @@ class Engine:
             self._face_states = {key: state for key, state in self._face_states.items() if key in live}
         with stopwatch("render"):
             output = frame.copy()
-            faces = [self._render_face(frame, output, face, time_s) for face in steadied] if effect in ("glare", "anxious") else steadied
+            # Every face's gaze is asked for, even with no effect: it eases back to the real one.
+            gazes = [self.director.gaze(face.face.track_id, time_s) for face in steadied]
+            faces = [self._render_face(frame, output, face, gaze, time_s)
+                     if effect in ("glare", "anxious") or gaze.strength > 0.0 else face
+                     for face, gaze in zip(steadied, gazes)]
             if effect == "debug":
                 draw_debug(output, FrameResult(analysed.index, time_s, faces, dict(stopwatch.timings_ms)))
         return output, FrameResult(analysed.index, time_s, faces, stopwatch.timings_ms)
@@ -167,14 +171,14 @@ class Engine:
             steady.append(EyeResult(eye_result.eye, pupil))
         return FaceResult(face.face, steady[0], steady[1])
 
-    def _render_face(self, frame: np.ndarray, output: np.ndarray, face: FaceResult, time_s: float) -> FaceResult:
-        """Both eyes of ``face`` redrawn into ``output``, or neither; ``frame`` is the untouched input."""
+    def _render_face(self, frame: np.ndarray, output: np.ndarray, face: FaceResult, gaze: Gaze,
+                     time_s: float) -> FaceResult:
+        """Both eyes of ``face`` redrawn into ``output`` for ``gaze``, or neither; ``frame`` is the untouched input."""
         track_id = face.face.track_id
         state = self._face_states.get(track_id)
         if state is None:
             state = self._face_states[track_id] = _FaceEffectState(
                 OpennessGate(), IrisSize(hold_s=self.settings.iris_size_hold_s))
-        gaze = self.director.gaze(track_id, time_s)
         eyes = [eye_result.eye for eye_result in face.eyes]
         pupils = [eye_result.pupil for eye_result in face.eyes]
         amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s)

@@ -131,21 +131,27 @@ class GazeDirector:
         if state is None:
             schedule = AnxiousSchedule(settings.seed + track_id, settings.intensity)
             state = self._faces[track_id] = _FaceGaze(time_s, time_s, schedule=schedule)
+        moving = settings.effect in ("glare", "anxious")
         if settings.effect == "glare":
             target = glare_target(settings, time_s)
         elif settings.effect == "anxious":
             target = state.schedule.target(time_s - state.first_seen_s)
         else:
-            return Gaze((0.0, 0.0), 0.0, 0.0)
+            # No effect: the irises slide back to where the person looks, as a glare ends; switching
+            # an effect on again starts from there, so every change eases.
+            target = (0.0, 0.0)
         dt = max(time_s - state.last_time_s, 0.0)
-        ease = 1.0 - math.exp(-dt / self.EASE_S[settings.effect]) if dt > 0 else 0.0
+        ease = 1.0 - math.exp(-dt / self.EASE_S["anxious" if settings.effect == "anxious" else "glare"]) if dt > 0 else 0.0
         if time_s == state.first_seen_s:
             ease = 1.0
         state.offset += ease * (np.asarray(target) - state.offset)
         state.last_time_s = time_s
+        if not moving and float(np.abs(state.offset).max()) < 0.01:
+            state.offset[:] = 0.0
+            return Gaze((0.0, 0.0), 0.0, 0.0)
         strength = min(1.0, (time_s - state.first_seen_s) / settings.fade_in_s) if settings.fade_in_s > 0 else 1.0
         strength = strength * strength * (3 - 2 * strength)
-        squint = settings.squint * abs(state.offset[0]) if settings.effect == "glare" else 0.0
+        squint = settings.squint * abs(state.offset[0]) if settings.effect != "anxious" else 0.0
         return Gaze((float(state.offset[0]), float(state.offset[1])), strength, squint)
 
     def forget_all_but(self, track_ids: set[int]) -> None:

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -56,3 +58,20 @@ def test_strength_fades_in_for_a_new_face():
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError):
         GazeSettings(**bad)
+
+
+def test_every_effect_change_eases_including_to_and_from_none():
+    director = GazeDirector(GazeSettings(effect="glare", direction="left", intensity=0.8))
+    times = iter(np.arange(0.0, 10.0, 1 / 30))
+    for _ in range(30):
+        glaring = director.gaze(1, next(times))
+    assert glaring.offset[0] == pytest.approx(-0.8, abs=0.01) and glaring.strength > 0.99
+    director.settings = dataclasses.replace(director.settings, effect="none")
+    easing_out = [director.gaze(1, next(times)) for _ in range(30)]
+    # The irises slide back over a few frames (never in one), then the effect is off.
+    assert -0.8 < easing_out[0].offset[0] < -0.3 and easing_out[0].strength > 0
+    assert easing_out[-1].strength == 0.0 and easing_out[-1].offset == (0.0, 0.0)
+    director.settings = dataclasses.replace(director.settings, effect="glare")
+    easing_in = [director.gaze(1, next(times)) for _ in range(30)]
+    assert -0.5 < easing_in[0].offset[0] < 0.0
+    assert easing_in[-1].offset[0] == pytest.approx(-0.8, abs=0.01)

@@ -16,7 +16,8 @@ import numpy as np
 from glare.capture import CameraSettings, open_source
 from glare.engine import AnalysisSettings, Engine, EngineSettings
 from glare.gaze import DIRECTIONS, EFFECTS, GazeSettings
-from glare.overlay import draw_text_lines
+from glare.overlay import draw_debug, draw_text_lines
+from glare.results import FrameResult
 from glare.pupils import DEFAULT_LOCATOR, LOCATORS
 from glare.sinks import HELP_LINE, Action, SinkError, VideoRecorder, VirtualCameraSink, WindowSink
 
@@ -139,9 +140,11 @@ class Session:
                  virtual_camera_backend: str | None = None, fps: float = 30.0):
         self.settings = settings
         self.log = log
-        self.engine = Engine(EngineSettings(AnalysisSettings(locator=settings.locator), settings.gaze()))
-        self.effect = settings.effect
-        self.effect_before_debug = settings.effect if settings.effect != "debug" else "glare"
+        # "debug" is the overlay with no effect: the overlay belongs to the window, the effect to every output.
+        self.show_debug = settings.effect == "debug"
+        self.effect = "none" if self.show_debug else settings.effect
+        self.engine = Engine(EngineSettings(AnalysisSettings(locator=settings.locator),
+                                            dataclasses.replace(settings.gaze(), effect=self.effect)))
         self.mirror = settings.mirror
         self.paused = False
         self.show_fps = settings.show_fps
@@ -154,6 +157,7 @@ class Session:
         self.fps = fps
         """Frame rate for the virtual camera and recordings; ``run`` takes it from the source."""
         self.last_output: np.ndarray | None = None
+        self.last_result: FrameResult | None = None
         self._recorded_paths: set[Path] = set()
         self._frame_times: list[float] = []
 
@@ -200,11 +204,8 @@ class Session:
         if action is Action.CYCLE_EFFECT:
             self._set_effect(_next_effect(self.effect))
         elif action is Action.TOGGLE_DEBUG:
-            if self.effect == "debug":
-                self._set_effect(self.effect_before_debug)
-            else:
-                self.effect_before_debug = self.effect
-                self._set_effect("debug")
+            self.show_debug = not self.show_debug
+            self.log(f"debug overlay: {'on' if self.show_debug else 'off'}")
         elif action is Action.TOGGLE_MIRROR:
             self.mirror = not self.mirror
         elif action is Action.TOGGLE_RECORDING:
@@ -221,6 +222,8 @@ class Session:
     def _window_view(self, frame: np.ndarray) -> np.ndarray:
         """The window's own copy with overlays: the camera and recording get the clean frame."""
         view = frame.copy()
+        if self.show_debug and self.last_result is not None:
+            draw_debug(view, self.last_result)
         lines = []
         if self.show_fps and len(self._frame_times) > 1:
             span = self._frame_times[-1] - self._frame_times[0]
@@ -235,7 +238,7 @@ class Session:
         if self.mirror:
             image = cv2.flip(image, 1)
         output, result = self.engine.process(image, time_s)
-        self.last_output = output
+        self.last_output, self.last_result = output, result
         self.summary.frames += 1
         self.summary.frames_with_faces += bool(result.faces)
         self.summary.milliseconds.append(result.total_ms)

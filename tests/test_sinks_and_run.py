@@ -353,3 +353,39 @@ def test_a_bad_input_opens_no_window_and_says_what_to_pass(tmp_path, capsys, mon
     assert main(["run", "--input", str(tmp_path / "missing.mp4")]) == 2
     assert "does not exist: pass a video file, an image or a folder of images" in capsys.readouterr().err
     assert opened == []
+
+
+def test_the_debug_overlay_is_on_the_window_only_and_d_keeps_the_effect(woman_video, monkeypatch):
+    import glare.runner
+    from glare.sinks import Action
+
+    shown = []
+
+    class CapturingWindow:
+        def show(self, frame, wait_ms=1):
+            shown.append(frame)
+            return []
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(glare.runner, "WindowSink", CapturingWindow)
+    RecordingBackend.frames.clear()
+    session = Session(RunSettings(input=str(woman_video), virtual_camera=True, show_fps=False), log=lambda _: None,
+                      virtual_camera_backend="glare-test")
+    source = open_source(input_path=woman_video)
+    try:
+        for index, captured in zip(range(6), source.frames()):
+            if index == 3:
+                session.handle(Action.TOGGLE_DEBUG, session.last_output)
+            session.step(captured.image, captured.time_s)
+    finally:
+        source.close()
+        session.close()
+    assert session.show_debug and session.engine.gaze_settings.effect == "glare"
+    sent = RecordingBackend.frames[-1].reshape(360, 640, 3)
+    assert np.array_equal(sent, session.last_output), "the virtual camera gets the effect frame, no overlay"
+    # The window's copy, once `d` is on, has the landmarks and boxes drawn over the face.
+    left, top, right, bottom = (int(v) for v in session.last_result.faces[0].face.box)
+    face_in_window, face_sent = shown[-1][top:bottom, left:right], sent[top:bottom, left:right]
+    assert int((np.abs(face_in_window.astype(int) - face_sent.astype(int)).max(axis=2) > 0).sum()) > 100

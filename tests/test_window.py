@@ -22,8 +22,8 @@ def test_hotkeys_drive_the_live_window(display, woman_video, tmp_path):
     try:
         window = xdotool(display, "search", "--sync", "--name", "^glare$").splitlines()[0]
         xdotool(display, "windowfocus", "--sync", window)
-        steps = [("space", "hotkey: pause"), ("e", "effect: anxious"), ("d", "effect: debug"),
-                 ("d", "effect: anxious"), ("m", "hotkey: toggle mirror"), ("f", "hotkey: toggle FPS"),
+        steps = [("space", "hotkey: pause"), ("e", "effect: anxious"), ("d", "debug overlay: on"),
+                 ("d", "debug overlay: off"), ("m", "hotkey: toggle mirror"), ("f", "hotkey: toggle FPS"),
                  ("space", "hotkey: pause"), ("r", "recorded "), ("q", "hotkey: quit")]
         answers = []
         # OpenCV's window keeps only the last key pressed, so each key waits for the app to log the one before.

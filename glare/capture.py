@@ -49,8 +49,8 @@ class CameraSettings:
 
 
 def as_bgr(image: np.ndarray) -> np.ndarray:
-    """Any 8-bit OpenCV image (gray, BGR or BGRA) as BGR."""
-    if image.ndim == 2:
+    """Any 8-bit OpenCV image (gray, with or without its channel axis, BGR or BGRA) as BGR."""
+    if image.ndim == 2 or image.shape[2] == 1:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
@@ -169,7 +169,7 @@ class CameraSource:
                           "skipping such frames")
             self.bad_frames += 1
             return True, None
-        return True, as_bgr(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image)
+        return True, as_bgr(image)
 
     def frames(self) -> Iterator[CapturedFrame]:
         start = last_frame = self._clock()

@@ -207,12 +207,9 @@ def dispatch(args: argparse.Namespace, program: str) -> int:
 
     try:
         return args.handler(args)
-    except CameraStopped as error:
-        print(f"{program} {args.command}: {error}", file=sys.stderr)
-        return 1
     except (ValueError, OSError, RuntimeError) as error:
         print(f"{program} {args.command}: {error}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, CameraStopped) else 2
 
 
 if __name__ == "__main__":

@@ -141,7 +141,8 @@ class GazeDirector:
             # an effect on again starts from there, so every change eases.
             target = (0.0, 0.0)
         dt = max(time_s - state.last_time_s, 0.0)
-        ease = 1.0 - math.exp(-dt / self.EASE_S["anxious" if settings.effect == "anxious" else "glare"]) if dt > 0 else 0.0
+        # With no effect the irises slide back as a glare does.
+        ease = 1.0 - math.exp(-dt / self.EASE_S.get(settings.effect, self.EASE_S["glare"])) if dt > 0 else 0.0
         if time_s == state.first_seen_s:
             ease = 1.0
         state.offset += ease * (np.asarray(target) - state.offset)

@@ -138,8 +138,7 @@ _RIDGE = np.diag(np.float32([0.0] + [SCLERA_RIDGE] * 5))
 
 def sclera_basis(u: np.ndarray, t: np.ndarray) -> np.ndarray:
     """The sclera field's basis (..., 6) at points (u along the eye, t from the upper to the lower lid)."""
-    return cv2.merge([np.ones_like(u), u, u * u, t, t * t, u * t]) if u.ndim == 2 else \
-        np.stack([np.ones_like(u), u, u * u, t, t * t, u * t], axis=-1)
+    return cv2.merge([np.ones_like(u), u, u * u, t, t * t, u * t]).reshape(*u.shape, 6)
 
 
 def fit_sclera(basis: np.ndarray, colours: np.ndarray) -> ScleraField:

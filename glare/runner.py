@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import time
 import tomllib
 from collections.abc import Callable
@@ -169,12 +168,12 @@ class Session:
     def _recording_path(self, requested: str) -> Path:
         """``requested``, or the first of name-2.mp4, name-3.mp4... that is free: a recording never replaces
         an earlier one of this run, nor (without ``overwrite``) any file already there."""
-        first = Path(requested)
-        for number in itertools.count(1):
-            path = first if number == 1 else first.with_name(f"{first.stem}-{number}{first.suffix}")
-            if path not in self._recorded_paths and (self.settings.overwrite or not path.exists()):
-                return path
-        raise AssertionError("unreachable")
+        first = path = Path(requested)
+        number = 1
+        while path in self._recorded_paths or (path.exists() and not self.settings.overwrite):
+            number += 1
+            path = first.with_name(f"{first.stem}-{number}{first.suffix}")
+        return path
 
     def _start_recording(self, requested: str, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]

@@ -51,7 +51,10 @@ def _crossing(profile: np.ndarray, start: int, stop: int, level: float) -> float
     for index in range(start + step, stop, step):
         if profile[index] >= level:
             before = profile[index - step]
-            fraction = (level - before) / max(profile[index] - before, 1e-6)
+            rise = profile[index] - before
+            # Where the start itself is already past the level (a bright speck at the centre), there is
+            # no rise to interpolate on: the crossing is the start.
+            fraction = min(max((level - before) / rise, 0.0), 1.0) if rise > 1e-6 else 0.0
             return index - step + step * fraction
     return None
 

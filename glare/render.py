@@ -90,20 +90,26 @@ def _opening_box(shape: EyeShape, eye: Eye, frame_shape: tuple[int, ...]) -> Box
     return _clipped_box(eye, 1.0, 0.25 * shape.max_opening_px + 1.0, frame_shape)
 
 
-def _disc_box(centre: np.ndarray, radius: float) -> Box:
-    x, y = float(centre[0]), float(centre[1])
-    return math.floor(x - radius), math.floor(y - radius), math.ceil(x + radius) + 1, math.ceil(y + radius) + 1
-
-
-def _union(first: Box, second: Box) -> Box:
-    return (min(first[0], second[0]), min(first[1], second[1]), max(first[2], second[2]), max(first[3], second[3]))
-
-
 def _intersection(first: Box, second: Box) -> Box | None:
     """The boxes' overlap, or None where it is under 3x3 pixels."""
     x0, y0 = max(first[0], second[0]), max(first[1], second[1])
     x1, y1 = min(first[2], second[2]), min(first[3], second[3])
     return (x0, y0, x1, y1) if x1 - x0 > 2 and y1 - y0 > 2 else None
+
+
+def _common_boxes(boxes: Sequence[Box], frame_shape: tuple[int, ...]) -> list[Box] | None:
+    """Boxes of one size (the largest of ``boxes``), each covering its own box and kept inside the frame,
+    so that a face's eyes are worked on as one stack of arrays; None where the frame is too small."""
+    width = max(box[2] - box[0] for box in boxes)
+    height = max(box[3] - box[1] for box in boxes)
+    frame_height, frame_width = frame_shape[:2]
+    if width > frame_width or height > frame_height:
+        return None
+    common = []
+    for x0, y0, _, _ in boxes:
+        x0, y0 = min(x0, frame_width - width), min(y0, frame_height - height)
+        common.append((x0, y0, x0 + width, y0 + height))
+    return common
 
 
 @dataclass(frozen=True)
@@ -118,113 +124,137 @@ class EyeRedraw:
 
 @dataclass(frozen=True)
 class ScleraField:
-    """A smooth colour over the eye opening: coefficients (6, 3) over ``sclera_basis`` (1, u, u^2, t,
-    t^2, u t), t being 0 at the upper lid and 1 at the lower, clamped to the colours the visible sclera
-    really has."""
+    """Smooth colours over eye openings, one per eye of a stack (the leading axes): coefficients
+    (..., 3, 6) over ``sclera_basis`` (1, u, u^2, t, t^2, u t), t being 0 at the upper lid and 1 at
+    the lower, clamped to the colours each eye's visible sclera really has."""
 
     coefficients: np.ndarray
     low: np.ndarray
     high: np.ndarray
-    luma: float
-    """The visible sclera's typical brightness."""
+    """(..., 3, 1) each: the darkest and the brightest sclera colour kept, BGR."""
+    luma: np.ndarray
+    """(...): the visible sclera's typical brightness."""
 
     def colour(self, basis: np.ndarray) -> np.ndarray:
-        """The field's colours (N, 3) at points given by their basis rows (N, 6)."""
-        return np.minimum(np.maximum(basis @ self.coefficients, self.low), self.high)
+        """The fields' colours (..., 3, N), BGR planes, at points given by their basis (..., 6, N)."""
+        return np.minimum(np.maximum(self.coefficients @ basis, self.low), self.high)
 
 
 _RIDGE = np.diag(np.float32([0.0] + [SCLERA_RIDGE] * 5))
+_MIN_FIT_SAMPLES = 6
 
 
 def sclera_basis(u: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """The sclera field's basis (..., 6) at points (u along the eye, t from the upper to the lower lid)."""
-    return cv2.merge([np.ones_like(u), u, u * u, t, t * t, u * t]).reshape(*u.shape, 6)
+    """The sclera field's basis (..., 6, N) at points (..., N): u along the eye, t from the upper to the
+    lower lid."""
+    return np.stack([np.ones_like(u), u, u * u, t, t * t, u * t], axis=-2)
 
 
-def fit_sclera(basis: np.ndarray, colours: np.ndarray) -> ScleraField:
-    """The colour field that fits sclera samples, given by their basis rows (N, 6) and colours (N, 3),
-    with lashes, veins, lid shadow and any iris that spilled past the hole left out."""
-    luma = colours @ LUMA_BGR
-    keep = np.ones(len(colours), np.float32)
+def fit_sclera(basis: np.ndarray, colours: np.ndarray, sampled: np.ndarray | None = None) -> ScleraField:
+    """The colour fields that fit sclera samples, given by their basis (..., 6, N) and colours (..., 3, N),
+    BGR planes, with lashes, veins, lid shadow and any iris that spilled past the hole left out.
+    ``sampled`` (..., N), 1 or 0, says which points are sclera samples at all (every one by default)."""
+    luma = LUMA_BGR @ colours
+    sampled = np.ones(luma.shape, np.float32) if sampled is None else sampled
+    keep = sampled
+    rows = np.swapaxes(basis, -1, -2)
     for _ in range(2):
-        # Normal equations with each sample weighted in (1) or out (0): a 6x6 solve.
-        weighted = basis * keep[:, None]
-        _, coefficients = cv2.solve(weighted.T @ basis + _RIDGE, weighted.T @ colours, flags=cv2.DECOMP_CHOLESKY)
-        residual = luma - basis @ (coefficients @ LUMA_BGR)
-        spread = 1.25 * float(np.abs(residual) @ keep) / float(keep.sum()) + 2.0
+        # Normal equations with each sample weighted in (1) or out (0): a 6x6 solve per eye.
+        weighted = basis * keep[..., None, :]
+        coefficients = np.swapaxes(np.linalg.solve(weighted @ rows + _RIDGE, weighted @ np.swapaxes(colours, -1, -2)),
+                                   -1, -2)
+        residual = luma - ((LUMA_BGR @ coefficients)[..., None, :] @ basis)[..., 0, :]
+        count = keep.sum(-1, keepdims=True)
+        spread = 1.25 * (np.abs(residual) * keep).sum(-1, keepdims=True) / count + 2.0
         # What is darker than the field is trimmed hard: the sclera is the bright part of the opening.
-        trimmed = (residual > -spread) & (residual < 3.0 * spread)
-        if np.count_nonzero(trimmed) < 6:
-            break
-        keep = trimmed.astype(np.float32)
-    kept = colours[keep > 0].reshape(-1, 1, 3)
-    return ScleraField(coefficients, cv2.reduce(kept, 0, cv2.REDUCE_MIN).ravel(), cv2.reduce(kept, 0, cv2.REDUCE_MAX).ravel(),
-                       float(luma @ keep) / float(keep.sum()))
+        trimmed = sampled * ((residual > -spread) & (residual < 3.0 * spread))
+        # An eye with too few samples left keeps the ones it had.
+        keep = np.where(trimmed.sum(-1, keepdims=True) >= _MIN_FIT_SAMPLES, trimmed, keep)
+    kept = keep[..., None, :] > 0
+    return ScleraField(coefficients, np.where(kept, colours, np.inf).min(-1, keepdims=True),
+                       np.where(kept, colours, -np.inf).max(-1, keepdims=True), (luma * keep).sum(-1) / keep.sum(-1))
+
+
+def _per_eye(values: Sequence[Sequence[float]]) -> np.ndarray:
+    """Per-eye numbers (one row of numbers an eye) as float32 columns (eyes, 1, 1) each, ready to
+    broadcast over a stack of eye planes."""
+    return np.asarray(values, np.float32).T[:, :, None, None]
 
 
 @dataclass
-class _EyeLayers:
-    """Everything needed to redraw one eye, worked out before any pixel is written. Arrays cover the
-    eye's box (see ``_opening_box``)."""
+class _FaceLayers:
+    """Everything needed to redraw a face's eyes, worked out before any pixel is written. Arrays are
+    stacks, one eye after another (the leading axis), each over its eye's box (see ``_common_boxes``);
+    colours are float32 BGR planes (eyes, 3, height, width), so a blend weight broadcasts over them."""
 
-    box: Box
+    boxes: list[Box]
+    own_boxes: list[Box]
+    """Each eye's own opening box, inside its box: the only pixels its redraw writes."""
     region: np.ndarray
-    """The box's pixels, float32 BGR."""
+    """The boxes' pixels."""
     luma: np.ndarray
     colour_and_depth: np.ndarray
-    """BGR and how far inside the opening each pixel lies (float32, 4 channels): what the iris layer samples."""
-    v: np.ndarray
-    """Each pixel's place across the eye, in pixels."""
+    """(eyes, height, width, 4): BGR and how far inside the opening each pixel lies, interleaved: what
+    the iris layer's warps sample."""
+    opening: np.ndarray
+    """1 inside the lids, 0 outside, antialiased."""
+    to_source: tuple[np.ndarray, np.ndarray]
+    """Each pixel's offset (x, y) from its eye's source iris centre."""
     from_source: np.ndarray
-    """Each pixel's distance from the source iris centre."""
+    """Each pixel's distance from its eye's source iris centre."""
     sclera: ScleraField
     sclera_colour: np.ndarray
     """The sclera field's colour at each pixel."""
 
-    def opening(self, window: tuple[slice, slice]) -> np.ndarray:
-        """1 inside the lids, 0 outside, antialiased, over ``window`` (slices into the box)."""
-        return _ramp(self.colour_and_depth[window + (3,)] + 0.5)
 
-
-def _distances(box: Box, point: np.ndarray) -> np.ndarray:
-    """Each pixel centre's distance from ``point``, over ``box``."""
-    x0, y0, x1, y1 = box
-    xs = np.arange(x0, x1, dtype=np.float32) - np.float32(point[0])
-    ys = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(point[1])
-    return np.sqrt(xs * xs + ys * ys)
-
-
-def _prepare(frame: np.ndarray, redraw: EyeRedraw, radius: float) -> _EyeLayers | None:
-    """The eye's geometry and sclera field, or None where the eye cannot be redrawn."""
-    eye, shape = redraw.eye, redraw.shape
-    box = _opening_box(shape, eye, frame.shape) if eye.width_px >= MIN_EYE_WIDTH_PX else None
-    if box is None:
+def _prepare(frame: np.ndarray, redraws: Sequence[EyeRedraw], radius: float) -> _FaceLayers | None:
+    """The eyes' geometry and sclera fields, or None where any eye cannot be redrawn."""
+    if any(redraw.eye.width_px < MIN_EYE_WIDTH_PX for redraw in redraws):
         return None
-    x0, y0, x1, y1 = box
-    region = frame[y0:y1, x0:x1].astype(np.float32)
-    u, v = shape.grid(box)
-    upper, lower = shape.lids(u)
-    depth = shape.depth_inside(u, v, (upper, lower))
-    from_source = _distances(box, redraw.source)
-    basis = sclera_basis(u, (v - upper) / np.maximum(lower - upper, 1.0)).reshape(-1, 6)
-    sclera = _fit_visible_sclera(region, basis, depth, from_source, radius)
-    if sclera is None:
+    opening_boxes = [_opening_box(redraw.shape, redraw.eye, frame.shape) for redraw in redraws]
+    boxes = None if any(box is None for box in opening_boxes) else _common_boxes(opening_boxes, frame.shape)
+    if boxes is None:
         return None
-    return _EyeLayers(box, region, cv2.cvtColor(region, cv2.COLOR_BGR2GRAY), cv2.merge([region, depth]), v, from_source,
-                      sclera, sclera.colour(basis).reshape(region.shape))
+    x0, y0, x1, y1 = boxes[0]
+    pixels = np.stack([frame[box[1]:box[3], box[0]:box[2]] for box in boxes])
+    # Each pixel's offset from its eye's middle, then its place in the eye's own frame (see EyeShape).
+    (left, top, along_x, along_y, across_x, across_y, half_width, upper_a, upper_b, lower_a, lower_b,
+     source_x, source_y) = _per_eye(
+        [(box[0] - r.shape.origin[0], box[1] - r.shape.origin[1], *r.shape.along, *r.shape.across,
+          r.shape.half_width, *r.shape.upper, *r.shape.lower, *(r.source - r.shape.origin))
+         for box, r in zip(boxes, redraws)])
+    xs = np.arange(x1 - x0, dtype=np.float32) + left
+    ys = np.arange(y1 - y0, dtype=np.float32)[:, None] + top
+    u = (xs * along_x + ys * along_y) / half_width
+    v = xs * across_x + ys * across_y
+    bulge = 1.0 - u * u
+    upper, lower = bulge * (upper_a + upper_b * u), bulge * (lower_a + lower_b * u)
+    # Past the corners the cubics cross again: the corners bound the opening too.
+    depth = np.minimum(np.minimum(v - upper, lower - v), (1.0 - np.abs(u)) * half_width)
+    to_source = (xs - source_x, ys - source_y)
+    from_source = np.sqrt(to_source[0] * to_source[0] + to_source[1] * to_source[1])
+    sampled = _visible_sclera(depth, from_source, radius)
+    if sampled is None:
+        return None
+    eyes, height, width = depth.shape
+    region = np.ascontiguousarray(pixels.transpose(0, 3, 1, 2), np.float32)
+    basis = sclera_basis(u.reshape(eyes, -1), ((v - upper) / np.maximum(lower - upper, 1.0)).reshape(eyes, -1))
+    sclera = fit_sclera(basis, region.reshape(eyes, 3, -1), sampled.reshape(eyes, -1))
+    return _FaceLayers(boxes, opening_boxes, region, (LUMA_BGR @ region.reshape(eyes, 3, -1)).reshape(depth.shape),
+                       np.concatenate([pixels.astype(np.float32), depth[..., None]], axis=-1), _ramp(depth + 0.5),
+                       to_source, from_source, sclera, sclera.colour(basis).reshape(region.shape))
 
 
-def _fit_visible_sclera(region: np.ndarray, basis: np.ndarray, depth: np.ndarray, from_source: np.ndarray,
-                        radius: float) -> ScleraField | None:
-    """The sclera field fitted to the sclera in sight, or None where too little of it shows."""
+def _visible_sclera(depth: np.ndarray, from_source: np.ndarray, radius: float) -> np.ndarray | None:
+    """Which pixels (1 or 0) each eye's sclera field is fitted to: the sclera in sight. None where an
+    eye shows too little of it."""
     # Small eyes show little sclera beside a large iris: where too little lies clear of the lids and
     # the limbus, the samples come closer to both.
-    for lid_margin, iris_margin in ((SCLERA_LID_MARGIN_PX, hole_radius(radius) + 1.0), (0.5, draw_radius(radius))):
-        sample = (depth > lid_margin) & (from_source > iris_margin)
-        if np.count_nonzero(sample) >= MIN_SCLERA_SAMPLES:
-            sample = sample.ravel()
-            return fit_sclera(basis[sample], region.reshape(-1, 3)[sample])
-    return None
+    clear = ((depth > SCLERA_LID_MARGIN_PX) & (from_source > hole_radius(radius) + 1.0)).astype(np.float32)
+    close = ((depth > 0.5) & (from_source > draw_radius(radius))).astype(np.float32)
+    if np.any(close.sum((1, 2)) < MIN_SCLERA_SAMPLES):
+        return None
+    return np.where(clear.sum((1, 2), keepdims=True) >= MIN_SCLERA_SAMPLES, clear, close)
 
 
 def draw_radius(radius: float) -> float:
@@ -242,99 +272,120 @@ def _ramp(values: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(values, 0.0), 1.0)
 
 
-def _redraw(frame: np.ndarray, layers: _EyeLayers, redraw: EyeRedraw, radius: float, strength: float) -> None:
-    """Write the redrawn eye into ``frame``: only the window round the old and the new iris changes."""
-    shape, source, target = redraw.shape, redraw.source, redraw.target
-    window = _intersection(_union(_disc_box(source, hole_radius(radius)), _disc_box(target, draw_radius(radius) + 1.0)),
-                           layers.box)
-    if window is None:
-        return
-    x0, y0, x1, y1 = window
-    inside = (slice(y0 - layers.box[1], y1 - layers.box[1]), slice(x0 - layers.box[0], x1 - layers.box[0]))
-    region, opening, from_source = layers.region[inside], layers.opening(inside), layers.from_source[inside]
-    height, width = opening.shape
+def _iris_samples(layers: _FaceLayers, redraws: Sequence[EyeRedraw]) -> np.ndarray:
+    """For each pixel of each eye: the source pixel at the same offset from the iris centre (direct), and
+    the one at the same radius and the angle mirrored across the eye's axis through the source centre
+    (mirrored), each with how far inside the opening it lies (whether the lids hid it). Planes
+    (2, eyes, 4, height, width): B, G, R, depth."""
+    stack = layers.colour_and_depth
+    samples = np.empty((2,) + stack.shape, np.float32)
+    height, width = stack.shape[1:3]
+    for index, (box, redraw) in enumerate(zip(layers.boxes, redraws)):
+        # Both are affine maps of the box, from output pixel to source pixel: p + shift, and p + shift
+        # reflected across the line through the source centre along the eye.
+        shift_x, shift_y = (float(value) for value in redraw.source - redraw.target)
+        normal_x, normal_y = (float(value) for value in redraw.shape.across)
+        offset = 2.0 * ((redraw.source[0] - box[0]) * normal_x + (redraw.source[1] - box[1]) * normal_y)
+        xx, xy, yy = 1.0 - 2.0 * normal_x * normal_x, -2.0 * normal_x * normal_y, 1.0 - 2.0 * normal_y * normal_y
+        maps = (np.array([[1.0, 0.0, shift_x], [0.0, 1.0, shift_y]]),
+                np.array([[xx, xy, xx * shift_x + xy * shift_y + offset * normal_x],
+                          [xy, yy, xy * shift_x + yy * shift_y + offset * normal_y]]))
+        for kind, matrix in enumerate(maps):
+            cv2.warpAffine(stack[index], matrix, (width, height), dst=samples[kind, index],
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(samples.transpose(0, 1, 4, 2, 3))
+
+
+def _redraw(frame: np.ndarray, layers: _FaceLayers, redraws: Sequence[EyeRedraw], radius: float,
+            strength: float) -> None:
+    """Write the redrawn eyes into ``frame``: only pixels round the old and the new iris change."""
+    region, opening = layers.region, layers.opening
 
     # Sclera layer, where the old iris was; its edge blends over HOLE_FEATHER_PX into the real sclera.
-    hole = _ramp((hole_radius(radius) - from_source) * (1.0 / HOLE_FEATHER_PX) + 0.5) * opening
-    out = region + hole[..., None] * (layers.sclera_colour[inside] - region)
+    hole = _ramp((hole_radius(radius) - layers.from_source) * (1.0 / HOLE_FEATHER_PX) + 0.5) * opening
+    out = region + hole[:, None] * (layers.sclera_colour - region)
 
     # Iris layer: each pixel near the target takes the source pixel at the same offset from the centre,
-    # and the mirrored one: the same radius at the angle mirrored across the eye's axis through the
-    # source centre. Both are affine maps of the box; the samples carry how far inside the opening
-    # they lie: whether the lids hid them.
-    box_x, box_y = layers.box[0], layers.box[1]
-    to_source = np.array([x0 - box_x - (target[0] - source[0]), y0 - box_y - (target[1] - source[1])])
-    normal = shape.across
-    reflection = np.eye(2) - 2.0 * np.outer(normal, normal)
-    centre_offset = float((np.asarray(source) - (box_x, box_y)) @ normal)
-    direct_map = np.hstack([np.eye(2), to_source[:, None]])
-    mirror_map = np.hstack([reflection, (reflection @ to_source + 2.0 * centre_offset * normal)[:, None]])
-    direct, mirrored = (cv2.warpAffine(layers.colour_and_depth, matrix, (width, height),
-                                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-                        for matrix in (direct_map, mirror_map))
-    shown = _ramp(direct[..., 3] - (LID_MARGIN_PX - 0.5))
-    mirror_shown = _ramp(mirrored[..., 3] - (LID_MARGIN_PX - 0.5))
-    direct, mirrored = direct[..., :3], mirrored[..., :3]
+    # and the mirrored one where the lids hid that.
+    samples = _iris_samples(layers, redraws)
+    shown_both = _ramp(samples[:, :, 3] - (LID_MARGIN_PX - 0.5))
+    shown, mirror_shown = shown_both[0], shown_both[1]
+    direct, mirrored = samples[0, :, :3], samples[1, :, :3]
 
     # Catchlights are bright specks on the iris; they are kept out of its texture and drawn apart.
-    from_target = _distances(window, target)
-    luma = cv2.cvtColor(direct, cv2.COLOR_BGR2GRAY)
-    inner = (shown * (from_target < 0.8 * radius)).ravel()
-    iris_luma = float(np.vdot(luma, inner)) / max(float(inner.sum()), 1e-3)
-    contrast = max(layers.sclera.luma - iris_luma, 10.0)
+    shift_x, shift_y = _per_eye([r.target - r.source for r in redraws])
+    to_target = (layers.to_source[0] - shift_x, layers.to_source[1] - shift_y)
+    from_target = np.sqrt(to_target[0] * to_target[0] + to_target[1] * to_target[1])
+    eyes = len(redraws)
+    luma = (LUMA_BGR @ direct.reshape(eyes, 3, -1)).reshape(shown.shape)
+    inner = shown * (from_target < 0.8 * radius)
+    iris_luma = (luma * inner).sum((1, 2), keepdims=True) / np.maximum(inner.sum((1, 2), keepdims=True), 1e-3)
+    contrast = np.maximum(layers.sclera.luma[:, None, None] - iris_luma, 10.0)
     texture = shown * (1.0 - _speck(luma, iris_luma, contrast))
-    # The ring profile: the visible iris's mean brightness at each whole-pixel radius (the dark limbal
-    # ring, the lighter middle), in the visible iris's mean colour.
-    ring = np.minimum(from_target, hole_radius(radius) + 1.0).astype(np.intp).ravel()
-    weights = texture.ravel()
-    counts = np.bincount(ring, weights=weights)
-    total = max(float(counts.sum()), 1e-3)
-    mean_colour = (weights @ direct.reshape(-1, 3)) / total
-    mean_luma = max(float(mean_colour @ LUMA_BGR), 1.0)
-    ring_luma = np.bincount(ring, weights=weights * luma.ravel())
-    brightness = np.where(counts > 0.5, ring_luma / np.maximum(counts, 1e-3) / mean_luma, 1.0)
-    around = (brightness[ring, None] * mean_colour).astype(np.float32).reshape(direct.shape)
-    completed = around + mirror_shown[..., None] * (mirrored - around)
-    iris = completed + texture[..., None] * (direct - completed)
+    iris = _completed_iris(direct, mirrored, luma, texture, mirror_shown, from_target, radius)
     iris_alpha = _ramp(draw_radius(radius) + 0.5 - from_target) * opening
-    out += iris_alpha[..., None] * (iris - out)
+    out += iris_alpha[:, None] * (iris - out)
 
-    _draw_catchlight(out, layers, inside, target, radius, iris_luma, contrast, opening * (from_target < radius))
+    on_iris = opening * (from_target < radius)
+    for index, redraw in enumerate(redraws):
+        _draw_catchlight(out[index], layers, index, redraw, radius, float(iris_luma[index, 0, 0]),
+                         float(contrast[index, 0, 0]), on_iris[index])
     if strength < 1.0:
         out = region + strength * (out - region)
     # Every layer blends real pixels and colours clamped to real ones: out stays within 0-255.
-    frame[y0:y1, x0:x1] = (out + 0.5).astype(np.uint8)
+    pixels = (out + 0.5).astype(np.uint8).transpose(0, 2, 3, 1)
+    for eye_pixels, box, (x0, y0, x1, y1) in zip(pixels, layers.boxes, layers.own_boxes):
+        frame[y0:y1, x0:x1] = eye_pixels[y0 - box[1]:y1 - box[1], x0 - box[0]:x1 - box[0]]
 
 
-def _speck(luma: np.ndarray, iris_luma: float, contrast: float) -> np.ndarray:
+def _completed_iris(direct: np.ndarray, mirrored: np.ndarray, luma: np.ndarray, texture: np.ndarray,
+                    mirror_shown: np.ndarray, from_target: np.ndarray, radius: float) -> np.ndarray:
+    """The moved irises: their own texture where it showed at the source, else the mirrored texture, else
+    the ring profile: the visible iris's mean brightness at each whole-pixel radius (the dark limbal ring,
+    the lighter middle) in its mean colour. One histogram serves all eyes, each in its own range of bins."""
+    eyes = len(direct)
+    rings = int(hole_radius(radius) + 1.0) + 1
+    ring = (np.minimum(from_target, hole_radius(radius) + 1.0).astype(np.intp)
+            + (np.arange(eyes) * rings)[:, None, None]).ravel()
+    counts = np.bincount(ring, weights=texture.ravel(), minlength=eyes * rings)
+    # The colour comes from the iris itself: the texture farther out is sclera and skin.
+    weights = (texture * (from_target < radius)).reshape(eyes, -1, 1)
+    mean_colour = (direct.reshape(eyes, 3, -1) @ weights) / np.maximum(weights.sum(1, keepdims=True), 1e-3)
+    mean_luma = np.maximum(LUMA_BGR @ mean_colour, 1.0)
+    ring_luma = np.bincount(ring, weights=(texture * luma).ravel(), minlength=eyes * rings)
+    brightness = np.where(counts > 0.5, ring_luma / np.maximum(counts, 1e-3) / np.repeat(mean_luma, rings), 1.0)
+    around = (brightness.astype(np.float32)[ring].reshape(eyes, 1, -1) * mean_colour).reshape(direct.shape)
+    completed = around + mirror_shown[:, None] * (mirrored - around)
+    return completed + texture[:, None] * (direct - completed)
+
+
+def _speck(luma: np.ndarray, iris_luma: np.ndarray | float, contrast: np.ndarray | float) -> np.ndarray:
     """How much each pixel on the iris is a catchlight: nearly as bright as the sclera, or brighter."""
     return _ramp((luma - (iris_luma + 0.85 * contrast)) * (1.0 / (0.15 * contrast)))
 
 
-def _draw_catchlight(out: np.ndarray, layers: _EyeLayers, inside: tuple[slice, slice], target: np.ndarray,
-                     radius: float, iris_luma: float, contrast: float, on_iris: np.ndarray) -> None:
-    """The source's catchlight, in place, pulled toward the moved iris only as far as needed to stay on it
-    (``on_iris``: the moved iris's pixels in the opening)."""
-    speck = _speck(layers.luma[inside], iris_luma, contrast) * (layers.from_source[inside] < 0.8 * radius)
+def _draw_catchlight(out: np.ndarray, layers: _FaceLayers, index: int, redraw: EyeRedraw, radius: float,
+                     iris_luma: float, contrast: float, on_iris: np.ndarray) -> None:
+    """Eye ``index``'s catchlight, in place in ``out`` (its BGR planes), pulled toward the moved iris only
+    as far as needed to stay on it (``on_iris``: the moved iris's pixels in the opening)."""
+    speck = _speck(layers.luma[index], iris_luma, contrast) * (layers.from_source[index] < 0.8 * radius)
     moments = cv2.moments(speck)
     if moments["m00"] < 0.5:
         return
-    x0, y0 = layers.box[0] + inside[1].start, layers.box[1] + inside[0].start
-    offset_x = moments["m10"] / moments["m00"] + x0 - target[0]
-    offset_y = moments["m01"] / moments["m00"] + y0 - target[1]
+    x0, y0 = layers.boxes[index][:2]
+    offset_x = moments["m10"] / moments["m00"] + x0 - redraw.target[0]
+    offset_y = moments["m01"] / moments["m00"] + y0 - redraw.target[1]
     distance = math.hypot(offset_x, offset_y)
     keep = CATCHLIGHT_KEEP * radius
     height, width = speck.shape
+    colour = layers.region[index]
     if distance > keep + 0.05:
-        pull_x, pull_y = offset_x * (keep / distance - 1.0), offset_y * (keep / distance - 1.0)
-        colour = cv2.warpAffine(layers.region, np.float32([[1, 0, pull_x - inside[1].start], [0, 1, pull_y - inside[0].start]]),
-                                (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        speck = cv2.warpAffine(speck, np.float32([[1, 0, pull_x], [0, 1, pull_y]]), (width, height),
-                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    else:
-        colour = layers.region[inside]
+        pull = np.float32([[1, 0, offset_x * (keep / distance - 1.0)], [0, 1, offset_y * (keep / distance - 1.0)]])
+        colour = cv2.warpAffine(layers.colour_and_depth[index], pull, (width, height), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE).transpose(2, 0, 1)[:3]
+        speck = cv2.warpAffine(speck, pull, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     alpha = speck * on_iris
-    out += alpha[..., None] * (colour - out)
+    out += alpha * (colour - out)
 
 
 def _squint(frame: np.ndarray, eye: Eye, shape: EyeShape, amount: float) -> None:
@@ -374,11 +425,11 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
     its target, of radius ``iris_radius_px`` (the limbus), ``squint`` (0-1) lowering the upper lids and
     ``strength`` (0-1) blending the redrawn eyes over the real ones. Either every eye is redrawn or,
     where one cannot be (too small, off the frame, no sclera in sight), none is: returns which."""
-    prepared = [_prepare(frame, redraw, iris_radius_px) for redraw in redraws]
-    if not prepared or any(layers is None for layers in prepared):
+    layers = _prepare(frame, redraws, iris_radius_px) if redraws else None
+    if layers is None:
         return False
-    for redraw, layers in zip(redraws, prepared):
-        _redraw(frame, layers, redraw, iris_radius_px, strength)
-        if squint * strength > 0.01:
+    _redraw(frame, layers, redraws, iris_radius_px, strength)
+    if squint * strength > 0.01:
+        for redraw in redraws:
             _squint(frame, redraw.eye, redraw.shape, squint * strength)
     return True

@@ -8,7 +8,7 @@ from glare.capture import VideoFileSource
 from glare.engine import Engine, EngineSettings
 from glare.eyes import Eye, EyeShape
 from glare.gaze import Gaze, GazeSettings
-from glare.iris import fit_iris
+from glare.iris import _crossing, fit_iris
 from glare.openness import CLOSED_OPENNESS
 from glare.render import (IRIS_ROOM_TUCK, EyeRedraw, eye_region, fit_sclera, iris_target, render_face,
                           sclera_basis)
@@ -92,14 +92,25 @@ def test_the_limbus_fit_finds_the_iris_the_locator_missed():
     assert fit.radius_px == pytest.approx(8.0, abs=0.8)
 
 
+def test_the_limbus_crossing_stays_between_its_samples_when_the_start_is_already_bright():
+    # A bright speck at the iris centre: the profile starts above the halfway level and dips under it.
+    # The crossing must still land on the profile (it once came out millions of pixels away, and the
+    # renderer drew a black wedge from there).
+    profile = np.array([120.0, 100.0, 130.0, 200.0])
+    for start, stop in ((0, 4), (3, -1)):
+        crossing = _crossing(profile, start, stop, 100.0)
+        assert crossing is not None and min(start, stop) <= crossing <= max(start, stop)
+    assert _crossing(np.array([40.0, 60.0, 200.0]), 0, 3, 130.0) == pytest.approx(1.5)
+
+
 def test_the_sclera_field_follows_shading_and_ignores_lashes():
     rng = np.random.default_rng(1)
     u, t = rng.uniform(-1, 1, 300).astype(np.float32), rng.uniform(0, 1, 300).astype(np.float32)
     true = (200 - 30 * u * u - 25 * (1 - t))[:, None] * np.ones(3, np.float32)
     colours = (true + rng.normal(0, 2, true.shape)).astype(np.float32)
     colours[:40] = 30.0  # lashes and lid shadow among the samples
-    field = fit_sclera(sclera_basis(u, t), colours)
-    assert np.abs(field.colour(sclera_basis(u[40:], t[40:])) - true[40:]).max() < 8.0
+    field = fit_sclera(sclera_basis(u, t), colours.T)
+    assert np.abs(field.colour(sclera_basis(u[40:], t[40:])) - true[40:].T).max() < 8.0
 
 
 def test_a_face_whose_eye_cannot_be_redrawn_keeps_both_eyes():

@@ -158,7 +158,7 @@ def fit_sclera(basis: np.ndarray, colours: np.ndarray, sampled: np.ndarray | Non
     sampled = np.ones(luma.shape, np.float32) if sampled is None else sampled
     keep = sampled
     rows = np.swapaxes(basis, -1, -2)
-    for _ in range(2):
+    for _ in range(3):
         # Normal equations with each sample weighted in (1) or out (0): a 6x6 solve per eye.
         weighted = basis * keep[..., None, :]
         coefficients = np.swapaxes(np.linalg.solve(weighted @ rows + _RIDGE, weighted @ np.swapaxes(colours, -1, -2)),
@@ -166,11 +166,15 @@ def fit_sclera(basis: np.ndarray, colours: np.ndarray, sampled: np.ndarray | Non
         residual = luma - ((LUMA_BGR @ coefficients)[..., None, :] @ basis)[..., 0, :]
         count = keep.sum(-1, keepdims=True)
         spread = 1.25 * (np.abs(residual) * keep).sum(-1, keepdims=True) / count + 2.0
-        # What is darker than the field is trimmed hard: the sclera is the bright part of the opening.
-        trimmed = sampled * ((residual > -spread) & (residual < 3.0 * spread))
+        # What is darker than the field is trimmed hard: the sclera is the bright part of the opening,
+        # and a field pulled down by lid shadow and lashes leaves a dull grey where the iris was.
+        trimmed = sampled * ((residual > -0.5 * spread) & (residual < 3.0 * spread))
         # An eye with too few samples left keeps the ones it had.
         keep = np.where(trimmed.sum(-1, keepdims=True) >= _MIN_FIT_SAMPLES, trimmed, keep)
-    kept = keep[..., None, :] > 0
+    # The colours the field may take come from a looser trim: the hard one drops the real shading
+    # toward the corners along with the lashes.
+    kept = (residual > -spread) & (residual < 3.0 * spread) & (sampled > 0)
+    kept = np.where(kept.any(-1, keepdims=True), kept, sampled > 0)[..., None, :]
     return ScleraField(coefficients, np.where(kept, colours, np.inf).min(-1, keepdims=True),
                        np.where(kept, colours, -np.inf).max(-1, keepdims=True), (luma * keep).sum(-1) / keep.sum(-1))
 

@@ -110,7 +110,12 @@ def test_the_sclera_field_follows_shading_and_ignores_lashes():
     colours = (true + rng.normal(0, 2, true.shape)).astype(np.float32)
     colours[:40] = 30.0  # lashes and lid shadow among the samples
     field = fit_sclera(sclera_basis(u, t), colours.T)
-    assert np.abs(field.colour(sclera_basis(u[40:], t[40:])) - true[40:].T).max() < 8.0
+    # Judged where an iris can have been: the very tips of the corners are extrapolated from few samples.
+    sclera = np.arange(40, 300)[np.abs(u[40:]) < 0.9]
+    error = field.colour(sclera_basis(u[sclera], t[sclera])) - true[sclera].T
+    assert np.abs(error).max() < 8.0
+    # Lashes pull nothing down, and the field leans no more than a little to the bright side.
+    assert abs(float(error.mean())) < 1.5
 
 
 def test_a_face_whose_eye_cannot_be_redrawn_keeps_both_eyes():

@@ -16,15 +16,21 @@ TARGET_COLOUR = (255, 0, 255)
 
 
 def draw_text_lines(frame: np.ndarray, lines: Sequence[str], corner: str = "top-left") -> None:
-    """Readable text on any background: white on a dark outline, from a corner of the frame."""
-    scale = max(0.4, frame.shape[1] / 1400)
+    """Readable text on any background: white on a darkened band, from a corner of the frame."""
+    # About 13 px capitals on a 640 px frame, growing with the frame, so the text reads at any size.
+    scale = max(0.55, frame.shape[1] / 1100)
     line_height = int(24 * scale / 0.6)
     for index, line in enumerate(lines):
         if corner == "top-left":
             origin = (8, 8 + line_height * (index + 1))
         else:
             origin = (8, frame.shape[0] - 10 - line_height * (len(lines) - 1 - index))
-        cv2.putText(frame, line, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+        # A darkened band, not an outline: thicker strokes change the glyphs' advance in some OpenCV
+        # builds, which left a second, offset copy of every word.
+        (width, height), baseline = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        x0, y0 = max(origin[0] - 4, 0), max(origin[1] - height - 4, 0)
+        x1, y1 = min(origin[0] + width + 4, frame.shape[1]), min(origin[1] + baseline + 3, frame.shape[0])
+        frame[y0:y1, x0:x1] = frame[y0:y1, x0:x1] // 3
         cv2.putText(frame, line, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
 
 

@@ -50,6 +50,18 @@ def display_available() -> bool:
     return True
 
 
+PREVIEW_MAX_SIZE = (1280, 720)
+"""The preview opens at the video's size, shrunk to fit this: a laptop screen less its panels
+(OpenCV cannot tell the screen's size). The user can still resize it; the picture keeps its ratio."""
+
+
+def preview_size(frame_size: tuple[int, int], max_size: tuple[int, int] = PREVIEW_MAX_SIZE) -> tuple[int, int]:
+    """The window size (width, height) for frames of ``frame_size``: as large, or shrunk to fit ``max_size``."""
+    width, height = frame_size
+    scale = min(1.0, max_size[0] / width, max_size[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 class WindowSink:
     """An OpenCV window; ``show`` returns the hotkey actions pressed since the last frame."""
 
@@ -58,9 +70,16 @@ class WindowSink:
             raise SinkError("no display to open a window on: run with --no-window (and --record or --virtual-camera)")
         self.title = title
         self._was_visible = False
-        cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        self._size: tuple[int, int] | None = None
+        # GUI_NORMAL: no Qt toolbar or status bar, only the picture.
+        cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
 
     def show(self, frame: np.ndarray, wait_ms: int = 1) -> list[Action]:
+        frame_size = (frame.shape[1], frame.shape[0])
+        if frame_size != self._size:
+            # A new source size (the first frame, a reopened camera) sizes the window to it.
+            cv2.resizeWindow(self.title, *preview_size(frame_size))
+            self._size = frame_size
         cv2.imshow(self.title, frame)
         key = cv2.waitKey(wait_ms)
         actions = []

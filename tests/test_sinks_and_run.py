@@ -13,7 +13,7 @@ from glare.capture import CameraSettings, CameraSource, CameraStopped, CaptureEr
 from glare.cli import main
 from glare.demo import run_demo
 from glare.runner import RunSettings, Session, load_config, run
-from glare.sinks import SinkError, VideoRecorder, VirtualCameraSink
+from glare.sinks import SinkError, VideoRecorder, VirtualCameraSink, preview_size
 
 
 class RecordingBackend:
@@ -389,3 +389,10 @@ def test_the_debug_overlay_is_on_the_window_only_and_d_keeps_the_effect(woman_vi
     left, top, right, bottom = (int(v) for v in session.last_result.faces[0].face.box)
     face_in_window, face_sent = shown[-1][top:bottom, left:right], sent[top:bottom, left:right]
     assert int((np.abs(face_in_window.astype(int) - face_sent.astype(int)).max(axis=2) > 0).sum()) > 100
+
+
+def test_the_preview_opens_at_the_video_size_shrunk_only_to_fit():
+    assert preview_size((640, 360)) == (640, 360)
+    assert preview_size((1920, 1080)) == (1280, 720)
+    # A portrait video is shrunk by its height, and keeps its ratio.
+    assert preview_size((1080, 1920)) == (405, 720)

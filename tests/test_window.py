@@ -30,11 +30,16 @@ def test_hotkeys_drive_the_live_window(display, woman_video, tmp_path):
         for key, answer in steps:
             xdotool(display, "key", key)
             answers.append(log.wait_for(answer))
+            if len(answers) == 1:
+                # Frames have been shown by now: the preview is at the video's size (640x360), with no
+                # toolbar above the picture.
+                geometry = xdotool(display, "getwindowgeometry", window).split("Geometry:")[1].split()[0]
         log.wait_for_exit()
     finally:
         if app.poll() is None:
             app.kill()
     assert app.returncode == 0, log.seen
+    assert tuple(int(n) for n in geometry.split("x")) == (640, 360), geometry
     frames = int(answers[7].split()[1])
     assert 0 < frames < 472
     capture = cv2.VideoCapture(str(recording))

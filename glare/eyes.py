@@ -8,12 +8,14 @@ along the lower lid.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
 EyeSide = Literal["right", "left"]
 EYE_LANDMARKS: dict[EyeSide, slice] = {"right": slice(36, 42), "left": slice(42, 48)}
@@ -71,6 +73,27 @@ def eyes_from_landmarks(landmarks: np.ndarray) -> tuple[Eye, Eye]:
     )
 
 
+# The eye frame's formulas, for one eye (numbers) or a stack of eyes (arrays that broadcast, one
+# row of numbers an eye): EyeShape uses them for one eye, the renderer for a face's eyes at once.
+def eye_coordinates(dx: np.ndarray, dy: np.ndarray, along: Sequence[ArrayLike], across: Sequence[ArrayLike],
+                    half_width: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """(u, v) of points at offsets (dx, dy) from the eye's middle (see ``EyeShape``)."""
+    return (dx * along[0] + dy * along[1]) / half_width, dx * across[0] + dy * across[1]
+
+
+def lid_curves(u: np.ndarray, upper: Sequence[ArrayLike], lower: Sequence[ArrayLike]) -> tuple[np.ndarray, np.ndarray]:
+    """v of the upper and the lower lid at ``u``, each lid's cubic given by its (a, b)."""
+    bulge = 1.0 - u * u
+    return bulge * (upper[0] + upper[1] * u), bulge * (lower[0] + lower[1] * u)
+
+
+def opening_depth(u: np.ndarray, v: np.ndarray, lids: tuple[np.ndarray, np.ndarray], half_width: ArrayLike) -> np.ndarray:
+    """How far each point lies inside the opening between ``lids`` (their v at ``u``), in pixels."""
+    upper, lower = lids
+    # Past the corners the cubics cross again: the corners bound the opening too.
+    return np.minimum(np.minimum(v - upper, lower - v), (1.0 - np.abs(u)) * half_width)
+
+
 @dataclass(frozen=True)
 class EyeShape:
     """An eye's opening in its own upright frame: u runs along the corner-to-corner axis (-1 and +1 at
@@ -117,21 +140,18 @@ class EyeShape:
         x0, y0, x1, y1 = box
         xs = np.arange(x0, x1, dtype=np.float32) - np.float32(self.origin[0])
         ys = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(self.origin[1])
-        (ax, ay), (cx, cy) = self.along.astype(np.float32), self.across.astype(np.float32)
-        return (xs * ax + ys * ay) * np.float32(1.0 / self.half_width), xs * cx + ys * cy
+        return eye_coordinates(xs, ys, self.along.astype(np.float32), self.across.astype(np.float32),
+                               np.float32(self.half_width))
 
     def lids(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """v of the upper and the lower lid at ``u``."""
-        bulge = 1.0 - u * u
-        return (bulge * (self.upper[0] + self.upper[1] * u), bulge * (self.lower[0] + self.lower[1] * u))
+        return lid_curves(u, self.upper, self.lower)
 
     def depth_inside(self, u: np.ndarray, v: np.ndarray,
                      lids: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """How far each point lies inside the opening, in pixels (negative outside); ``lids`` are
         ``self.lids(u)`` where the caller has them already."""
-        upper, lower = self.lids(u) if lids is None else lids
-        # Past the corners the cubics cross again: the corners bound the opening too.
-        return np.minimum(np.minimum(v - upper, lower - v), (1.0 - np.abs(u)) * np.float32(self.half_width))
+        return opening_depth(u, v, self.lids(u) if lids is None else lids, np.float32(self.half_width))
 
     @cached_property
     def max_opening_px(self) -> float:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from glare.eyes import Eye, EyeShape
+from glare.eyes import Eye, EyeShape, eye_coordinates, lid_curves, opening_depth
 from glare.gaze import Gaze
 from glare.iris import LUMA_BGR
 
@@ -229,12 +229,9 @@ def _prepare(frame: np.ndarray, redraws: Sequence[EyeRedraw], radius: float) -> 
          for box, r in zip(boxes, redraws)])
     xs = np.arange(x1 - x0, dtype=np.float32) + left
     ys = np.arange(y1 - y0, dtype=np.float32)[:, None] + top
-    u = (xs * along_x + ys * along_y) / half_width
-    v = xs * across_x + ys * across_y
-    bulge = 1.0 - u * u
-    upper, lower = bulge * (upper_a + upper_b * u), bulge * (lower_a + lower_b * u)
-    # Past the corners the cubics cross again: the corners bound the opening too.
-    depth = np.minimum(np.minimum(v - upper, lower - v), (1.0 - np.abs(u)) * half_width)
+    u, v = eye_coordinates(xs, ys, (along_x, along_y), (across_x, across_y), half_width)
+    upper, lower = lid_curves(u, (upper_a, upper_b), (lower_a, lower_b))
+    depth = opening_depth(u, v, (upper, lower), half_width)
     to_source = (xs - source_x, ys - source_y)
     from_source = np.sqrt(to_source[0] * to_source[0] + to_source[1] * to_source[1])
     sampled = _visible_sclera(depth, from_source, radius)

@@ -154,6 +154,9 @@ class LabelWindow:
             session.set_point(name, xy)
             self.log(f"point {name} = ({xy[0]:.1f}, {xy[1]:.1f}) on {session.key}")
 
+    def _log_position(self) -> None:
+        self.log(f"image {self.session.index + 1}/{len(self.session.images)}: {self.session.key}")
+
     def on_key(self, key: int) -> bool:
         """Handles one key; False means quit."""
         session = self.session
@@ -166,16 +169,16 @@ class LabelWindow:
                 progress = session.progress()
                 self.log(f"confirmed {session.key} ({progress.confirmed} of {progress.total})")
                 session.jump_to_unconfirmed()
-                self.log(f"image {session.index + 1}/{len(session.images)}: {session.key}")
+                self._log_position()
         elif char == ord("n"):
             session.next()
-            self.log(f"image {session.index + 1}/{len(session.images)}: {session.key}")
+            self._log_position()
         elif char == ord("p"):
             session.previous()
-            self.log(f"image {session.index + 1}/{len(session.images)}: {session.key}")
+            self._log_position()
         elif char == ord("a"):
             session.jump_to_unconfirmed()
-            self.log(f"image {session.index + 1}/{len(session.images)}: {session.key}")
+            self._log_position()
         elif char == ord("u"):
             self.log(f"undo on {session.key}" if session.undo() else f"nothing to undo on {session.key}")
         elif char == ord("c"):

@@ -15,6 +15,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
+from numba.extending import register_jitable
 from numpy.typing import ArrayLike
 
 EyeSide = Literal["right", "left"]
@@ -75,18 +76,21 @@ def eyes_from_landmarks(landmarks: np.ndarray) -> tuple[Eye, Eye]:
 
 # The eye frame's formulas, for one eye (numbers) or a stack of eyes (arrays that broadcast, one
 # row of numbers an eye): EyeShape uses them for one eye, the renderer for a face's eyes at once.
+@register_jitable
 def eye_coordinates(dx: np.ndarray, dy: np.ndarray, along: Sequence[ArrayLike], across: Sequence[ArrayLike],
                     half_width: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(u, v) of points at offsets (dx, dy) from the eye's middle (see ``EyeShape``)."""
     return (dx * along[0] + dy * along[1]) / half_width, dx * across[0] + dy * across[1]
 
 
+@register_jitable
 def lid_curves(u: np.ndarray, upper: Sequence[ArrayLike], lower: Sequence[ArrayLike]) -> tuple[np.ndarray, np.ndarray]:
     """v of the upper and the lower lid at ``u``, each lid's cubic given by its (a, b)."""
     bulge = 1.0 - u * u
     return bulge * (upper[0] + upper[1] * u), bulge * (lower[0] + lower[1] * u)
 
 
+@register_jitable
 def opening_depth(u: np.ndarray, v: np.ndarray, lids: tuple[np.ndarray, np.ndarray], half_width: ArrayLike) -> np.ndarray:
     """How far each point lies inside the opening between ``lids`` (their v at ``u``), in pixels."""
     upper, lower = lids

@@ -10,8 +10,8 @@ from glare.eyes import Eye, EyeShape
 from glare.gaze import Gaze, GazeSettings
 from glare.iris import _crossing, fit_iris
 from glare.openness import CLOSED_OPENNESS
-from glare.render import (IRIS_ROOM_TUCK, EyeRedraw, eye_region, fit_sclera, iris_target, render_face,
-                          sclera_basis)
+from glare.render import IRIS_ROOM_TUCK, EyeRedraw, eye_region, iris_target, render_face
+from glare.render_kernels import fit_sclera, sclera_colour
 from tests.conftest import synthetic_eye_frame
 
 
@@ -109,10 +109,10 @@ def test_the_sclera_field_follows_shading_and_ignores_lashes():
     true = (200 - 30 * u * u - 25 * (1 - t))[:, None] * np.ones(3, np.float32)
     colours = (true + rng.normal(0, 2, true.shape)).astype(np.float32)
     colours[:40] = 30.0  # lashes and lid shadow among the samples
-    field = fit_sclera(sclera_basis(u, t), colours.T)
+    coefficients, low, high, _ = fit_sclera(u, t, colours)
     # Judged where an iris can have been: the very tips of the corners are extrapolated from few samples.
     sclera = np.arange(40, 300)[np.abs(u[40:]) < 0.9]
-    error = field.colour(sclera_basis(u[sclera], t[sclera])) - true[sclera].T
+    error = np.array([sclera_colour(coefficients, low, high, u[k], t[k]) for k in sclera]) - true[sclera]
     assert np.abs(error).max() < 8.0
     # Lashes pull nothing down, and the field leans no more than a little to the bright side.
     assert abs(float(error.mean())) < 1.5

@@ -1,0 +1,495 @@
+"""The renderer's per-pixel work: loops over an eye's box, compiled by Numba.
+
+An eye's box holds a few hundred to a few thousand pixels. Written as NumPy array steps, the
+redraw was about two hundred calls on arrays that small, and the calls' own overhead, not their
+arithmetic, made the render cost more than half of all the analysis. Here each layer is one loop
+over the box's pixels, compiled once and cached on disk beside this module, so a redraw costs
+about what its arithmetic costs. What each step does, and why, is told in ``glare.render``.
+
+Everything is in the pixels of one eye's box (x to the right from its first column, y down from
+its first row, at pixel centres); colours are BGR.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from glare.eyes import eye_coordinates, lid_curves, opening_depth
+
+LUMA = (0.114, 0.587, 0.299)
+"""The weights of B, G and R in a pixel's brightness."""
+
+LIMBUS_SPREAD = 1.1
+"""The drawn iris reaches this far past the limbus radius (as a factor, plus half a pixel): the
+limbal ring's blurred outer edge belongs to the iris, not the sclera."""
+HOLE_FEATHER_PX = 1.5
+"""Over how many pixels the redrawn sclera blends into the real one at the hole's edge."""
+LID_MARGIN_PX = 1.0
+"""Iris pixels closer than this to a lid line are lash and lid shadow, not iris: they are completed."""
+SCLERA_LID_MARGIN_PX = 1.5
+"""Sclera samples keep this far from the lid lines, where lashes darken them."""
+MIN_SCLERA_SAMPLES = 8
+"""An eye with fewer sclera pixels in sight than this cannot be redrawn (its face is left alone)."""
+SCLERA_RIDGE = 2.0
+"""Pulls the sclera field toward a flat colour where the visible sclera says little (one side only)."""
+MIN_FIT_SAMPLES = 6
+"""A trim of the sclera samples that would leave fewer than this is not made."""
+CATCHLIGHT_KEEP = 0.7
+"""The catchlight may sit up to this share of the iris radius from the moved iris's centre."""
+
+# Compiled on first use and cached beside this module; without the GIL, so that several faces
+# can be drawn on several threads.
+_COMPILE = {"cache": True, "nogil": True, "fastmath": {"nsz", "arcp", "contract", "afn", "reassoc"}}
+
+
+class EyeFrame(NamedTuple):
+    """One eye's shape (as in ``glare.eyes.EyeShape``) and its iris's move, in its box's pixels."""
+
+    origin_x: float
+    origin_y: float
+    along_x: float
+    along_y: float
+    across_x: float
+    across_y: float
+    half_width: float
+    upper_a: float
+    upper_b: float
+    lower_a: float
+    lower_b: float
+    source_x: float
+    source_y: float
+    target_x: float
+    target_y: float
+
+
+@njit(**_COMPILE)
+def draw_radius(radius: float) -> float:
+    """How far from its centre the moved iris is drawn: the limbus and its blurred outer edge."""
+    return radius * LIMBUS_SPREAD + 0.5
+
+
+@njit(**_COMPILE)
+def hole_radius(radius: float) -> float:
+    """How far from the old iris centre the sclera is redrawn, the last pixels blending into the real one."""
+    return draw_radius(radius) + HOLE_FEATHER_PX
+
+
+@njit(**_COMPILE)
+def _ramp(value: float) -> float:
+    """``value`` clamped to 0-1."""
+    return min(max(value, 0.0), 1.0)
+
+
+@njit(**_COMPILE)
+def _distance(dx: float, dy: float) -> float:
+    return math.sqrt(dx * dx + dy * dy)
+
+
+@njit(**_COMPILE)
+def _luma(blue: float, green: float, red: float) -> float:
+    return LUMA[0] * blue + LUMA[1] * green + LUMA[2] * red
+
+
+@njit(**_COMPILE)
+def _dot(first: np.ndarray, second: np.ndarray) -> float:
+    """The dot product of two short vectors (np.dot would want SciPy's BLAS in compiled code)."""
+    total = 0.0
+    for k in range(first.shape[0]):
+        total += first[k] * second[k]
+    return total
+
+
+@njit(**_COMPILE)
+def _sclera_basis(u: float, t: float, basis: np.ndarray) -> None:
+    """The sclera field's basis at (u, t), written into ``basis`` (6): 1, u, u^2, t, t^2, u t."""
+    basis[0] = 1.0
+    basis[1] = u
+    basis[2] = u * u
+    basis[3] = t
+    basis[4] = t * t
+    basis[5] = u * t
+
+
+@njit(**_COMPILE)
+def _solve(matrix: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``matrix`` (n, n) \\ ``right`` (n, m) by Gaussian elimination with partial pivoting (the inputs are
+    overwritten): the 6x6 normal equations of the sclera fit, without a LAPACK call per eye."""
+    size = matrix.shape[0]
+    for column in range(size):
+        pivot = column
+        for row in range(column + 1, size):
+            if abs(matrix[row, column]) > abs(matrix[pivot, column]):
+                pivot = row
+        if pivot != column:
+            for k in range(size):
+                matrix[column, k], matrix[pivot, k] = matrix[pivot, k], matrix[column, k]
+            for k in range(right.shape[1]):
+                right[column, k], right[pivot, k] = right[pivot, k], right[column, k]
+        head = matrix[column, column]
+        if abs(head) < 1e-12:
+            continue
+        for row in range(column + 1, size):
+            factor = matrix[row, column] / head
+            if factor != 0.0:
+                for k in range(column, size):
+                    matrix[row, k] -= factor * matrix[column, k]
+                for k in range(right.shape[1]):
+                    right[row, k] -= factor * right[column, k]
+    solution = np.zeros_like(right)
+    for row in range(size - 1, -1, -1):
+        head = matrix[row, row]
+        if abs(head) < 1e-12:
+            continue
+        for k in range(right.shape[1]):
+            value = right[row, k]
+            for later in range(row + 1, size):
+                value -= matrix[row, later] * solution[later, k]
+            solution[row, k] = value / head
+    return solution
+
+
+@njit(**_COMPILE)
+def fit_sclera(u: np.ndarray, t: np.ndarray, colours: np.ndarray):
+    """The smooth colour field that fits sclera samples at (u, t) (u along the eye, t from the upper lid,
+    0, to the lower, 1) of ``colours`` (N, 3), BGR, with lashes, veins, lid shadow and any iris that
+    spilled past the hole left out. Returns the coefficients (3, 6) over the basis 1, u, u^2, t, t^2,
+    u t; the darkest and the brightest colour (3 each) the field may take, from the real sclera; and
+    the sclera's typical brightness."""
+    count = u.shape[0]
+    luma = np.empty(count)
+    bases = np.empty((count, 6))
+    for k in range(count):
+        luma[k] = _luma(colours[k, 0], colours[k, 1], colours[k, 2])
+        _sclera_basis(u[k], t[k], bases[k])
+    keep = np.ones(count, np.bool_)
+    residual = np.zeros(count)
+    coefficients = np.zeros((3, 6))
+    spread = 0.0
+    for _ in range(3):
+        # Normal equations with each sample in or out, a little ridge on all but the flat term.
+        normal = np.zeros((6, 6))
+        right = np.zeros((6, 3))
+        for k in range(count):
+            if keep[k]:
+                basis = bases[k]
+                for a in range(6):
+                    for b in range(a, 6):
+                        normal[a, b] += basis[a] * basis[b]
+                    for c in range(3):
+                        right[a, c] += basis[a] * colours[k, c]
+        for a in range(6):
+            for b in range(a):
+                normal[a, b] = normal[b, a]
+        for a in range(1, 6):
+            normal[a, a] += SCLERA_RIDGE
+        coefficients = _solve(normal, right).T.copy()
+        luma_coefficients = np.zeros(6)
+        for a in range(6):
+            luma_coefficients[a] = _luma(coefficients[0, a], coefficients[1, a], coefficients[2, a])
+        total, kept = 0.0, 0
+        for k in range(count):
+            residual[k] = luma[k] - _dot(luma_coefficients, bases[k])
+            if keep[k]:
+                total += abs(residual[k])
+                kept += 1
+        spread = 1.25 * total / max(kept, 1) + 2.0
+        # What is darker than the field is trimmed hard: the sclera is the bright part of the opening,
+        # and a field pulled down by lid shadow and lashes leaves a dull grey where the iris was.
+        trimmed = (residual > -0.5 * spread) & (residual < 3.0 * spread)
+        # An eye with too few samples left keeps the ones it had.
+        if trimmed.sum() >= MIN_FIT_SAMPLES:
+            keep = trimmed
+    # The colours the field may take come from a looser trim: the hard one drops the real shading
+    # toward the corners along with the lashes.
+    bounded = (residual > -spread) & (residual < 3.0 * spread)
+    if not bounded.any():
+        bounded[:] = True
+    low = np.full(3, np.inf)
+    high = np.full(3, -np.inf)
+    luma_total, kept = 0.0, 0
+    for k in range(count):
+        if bounded[k]:
+            for c in range(3):
+                low[c] = min(low[c], colours[k, c])
+                high[c] = max(high[c], colours[k, c])
+        if keep[k]:
+            luma_total += luma[k]
+            kept += 1
+    return coefficients, low, high, luma_total / max(kept, 1)
+
+
+@njit(**_COMPILE)
+def sclera_colour(coefficients: np.ndarray, low: np.ndarray, high: np.ndarray, u: float,
+                  t: float) -> tuple[float, float, float]:
+    """The field's colour (B, G, R) at (u, t)."""
+    return (_sclera_channel(coefficients, low, high, 0, u, t), _sclera_channel(coefficients, low, high, 1, u, t),
+            _sclera_channel(coefficients, low, high, 2, u, t))
+
+
+@njit(**_COMPILE)
+def _sclera_channel(coefficients: np.ndarray, low: np.ndarray, high: np.ndarray, c: int, u: float, t: float) -> float:
+    value = (coefficients[c, 0] + u * (coefficients[c, 1] + u * coefficients[c, 2])
+             + t * (coefficients[c, 3] + t * coefficients[c, 4] + u * coefficients[c, 5]))
+    return min(max(value, low[c]), high[c])
+
+
+@njit(**_COMPILE)
+def eye_layers(region: np.ndarray, eye: EyeFrame, radius: float):
+    """Each pixel's place in the eye (u, and t from the upper lid to the lower), how far inside the
+    opening it lies (pixels, negative outside), and the sclera field fitted to the sclera in sight,
+    for the box ``region`` (H, W, 3) uint8. The first value says whether the eye shows enough
+    sclera to be redrawn at all."""
+    height, width = region.shape[0], region.shape[1]
+    u = np.empty((height, width))
+    t = np.empty((height, width))
+    depth = np.empty((height, width))
+    # Small eyes show little sclera beside a large iris: where too little lies clear of the lids and
+    # the limbus, the samples come closer to both.
+    clear = np.zeros(height * width, np.bool_)
+    close = np.zeros(height * width, np.bool_)
+    clear_from, close_from = hole_radius(radius) + 1.0, draw_radius(radius)
+    for y in range(height):
+        for x in range(width):
+            along, across = eye_coordinates(x - eye.origin_x, y - eye.origin_y, (eye.along_x, eye.along_y),
+                                            (eye.across_x, eye.across_y), eye.half_width)
+            upper, lower = lid_curves(along, (eye.upper_a, eye.upper_b), (eye.lower_a, eye.lower_b))
+            inside = opening_depth(along, across, (upper, lower), eye.half_width)
+            u[y, x], t[y, x], depth[y, x] = along, (across - upper) / max(lower - upper, 1.0), inside
+            from_source = _distance(x - eye.source_x, y - eye.source_y)
+            clear[y * width + x] = inside > SCLERA_LID_MARGIN_PX and from_source > clear_from
+            close[y * width + x] = inside > 0.5 and from_source > close_from
+    sampled = clear if clear.sum() >= MIN_SCLERA_SAMPLES else close
+    if sampled.sum() < MIN_SCLERA_SAMPLES:
+        return False, u, t, depth, np.zeros((3, 6)), np.zeros(3), np.zeros(3), 0.0
+    chosen = np.nonzero(sampled)[0]
+    coefficients, low, high, luma = fit_sclera(u.ravel()[chosen], t.ravel()[chosen],
+                                               region.reshape(height * width, 3)[chosen])
+    return True, u, t, depth, coefficients, low, high, luma
+
+
+@njit(**_COMPILE)
+def _neighbours(x: float, y: float, height: int, width: int):
+    """The four pixels around (x, y), the edge pixels repeated past the edges (columns x0, x1, rows y0,
+    y1), and their bilinear weights (top left, top right, bottom left, bottom right)."""
+    left, top = math.floor(x), math.floor(y)
+    fx, fy = x - left, y - top
+    x0, x1 = min(max(left, 0), width - 1), min(max(left + 1, 0), width - 1)
+    y0, y1 = min(max(top, 0), height - 1), min(max(top + 1, 0), height - 1)
+    return x0, x1, y0, y1, (1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy, fx * fy
+
+
+@njit(**_COMPILE)
+def _sample_colour(region: np.ndarray, x: float, y: float) -> tuple[float, float, float]:
+    """``region`` (H, W, 3) at (x, y), bilinear, the edge pixels repeated past the edges."""
+    x0, x1, y0, y1, top_left, top_right, bottom_left, bottom_right = _neighbours(x, y, region.shape[0], region.shape[1])
+    return ((top_left * region[y0, x0, 0] + top_right * region[y0, x1, 0]
+             + bottom_left * region[y1, x0, 0] + bottom_right * region[y1, x1, 0]),
+            (top_left * region[y0, x0, 1] + top_right * region[y0, x1, 1]
+             + bottom_left * region[y1, x0, 1] + bottom_right * region[y1, x1, 1]),
+            (top_left * region[y0, x0, 2] + top_right * region[y0, x1, 2]
+             + bottom_left * region[y1, x0, 2] + bottom_right * region[y1, x1, 2]))
+
+
+@njit(**_COMPILE)
+def _sample(region: np.ndarray, depth: np.ndarray, x: float, y: float) -> tuple[float, float, float, float]:
+    """``region`` (H, W, 3) and ``depth`` (H, W) at (x, y), as ``_sample_colour``: B, G, R and depth."""
+    blue, green, red = _sample_colour(region, x, y)
+    x0, x1, y0, y1, top_left, top_right, bottom_left, bottom_right = _neighbours(x, y, depth.shape[0], depth.shape[1])
+    inside = (top_left * depth[y0, x0] + top_right * depth[y0, x1]
+              + bottom_left * depth[y1, x0] + bottom_right * depth[y1, x1])
+    return blue, green, red, inside
+
+
+@njit(**_COMPILE)
+def _sample_or_zero(plane: np.ndarray, x: float, y: float) -> float:
+    """``plane`` (H, W) at (x, y), bilinear, zero past the edges."""
+    height, width = plane.shape
+    left, top = math.floor(x), math.floor(y)
+    fx, fy = x - left, y - top
+    total = 0.0
+    for dy, wy in ((0, 1.0 - fy), (1, fy)):
+        for dx, wx in ((0, 1.0 - fx), (1, fx)):
+            row, column = top + dy, left + dx
+            if 0 <= row < height and 0 <= column < width:
+                total += wy * wx * plane[row, column]
+    return total
+
+
+@njit(**_COMPILE)
+def _span(centre: float, reach: float, size: int) -> tuple[int, int]:
+    """The rows (or columns) from 0 to ``size`` within ``reach`` of ``centre``: first, and one past the last."""
+    return max(int(math.floor(centre - reach)), 0), min(int(math.ceil(centre + reach)) + 1, size)
+
+
+@njit(**_COMPILE)
+def _speck(luma: float, iris_luma: float, contrast: float) -> float:
+    """How much a pixel on the iris is a catchlight: nearly as bright as the sclera, or brighter."""
+    return _ramp((luma - (iris_luma + 0.85 * contrast)) / (0.15 * contrast))
+
+
+@njit(**_COMPILE)
+def redraw_eye(region: np.ndarray, eye: EyeFrame, radius: float, strength: float, u: np.ndarray, t: np.ndarray,
+               depth: np.ndarray, coefficients: np.ndarray, low: np.ndarray, high: np.ndarray, sclera_luma: float,
+               out: np.ndarray) -> None:
+    """The eye of the box ``region`` (H, W, 3) uint8 redrawn into ``out`` (the same box of the frame):
+    the sclera where the iris was, the iris at its target, the catchlight, all blended over the real
+    eye by ``strength``. ``u`` to ``sclera_luma`` are ``eye_layers``' results for the same box. Only
+    pixels near the old and the new iris change; the loops visit only those."""
+    height, width = depth.shape
+    drawn = region.astype(np.float64)
+    hole, drawn_radius = hole_radius(radius), draw_radius(radius)
+
+    # Sclera layer, where the old iris was; its edge blends over HOLE_FEATHER_PX into the real sclera.
+    rows, columns = _span(eye.source_y, hole + 0.5, height), _span(eye.source_x, hole + 0.5, width)
+    for y in range(*rows):
+        for x in range(*columns):
+            weight = (_ramp((hole - _distance(x - eye.source_x, y - eye.source_y)) / HOLE_FEATHER_PX + 0.5)
+                      * _ramp(depth[y, x] + 0.5))
+            if weight > 0.0:
+                field = sclera_colour(coefficients, low, high, u[y, x], t[y, x])
+                for c in range(3):
+                    drawn[y, x, c] += weight * (field[c] - drawn[y, x, c])
+
+    # Iris layer. Each pixel near the target takes the source pixel at the same offset from the centre
+    # (direct), and the one at the same radius and the angle mirrored across the eye's axis (mirrored),
+    # each with how far inside the opening it lay. Nothing beyond ``hole`` from the target is drawn or
+    # needed for the ring profile.
+    shift_x, shift_y = eye.source_x - eye.target_x, eye.source_y - eye.target_y
+    source_across = eye.source_x * eye.across_x + eye.source_y * eye.across_y
+    direct, mirrored = np.zeros((height, width, 4)), np.zeros((height, width, 4))
+    from_target = np.full((height, width), np.inf)
+    rows, columns = _span(eye.target_y, hole, height), _span(eye.target_x, hole, width)
+    inner_luma, inner_weight = 0.0, 0.0
+    for y in range(*rows):
+        for x in range(*columns):
+            from_target[y, x] = _distance(x - eye.target_x, y - eye.target_y)
+            source_x, source_y = x + shift_x, y + shift_y
+            direct[y, x, 0], direct[y, x, 1], direct[y, x, 2], direct[y, x, 3] = _sample(
+                region, depth, source_x, source_y)
+            reflect = 2.0 * (source_x * eye.across_x + source_y * eye.across_y - source_across)
+            mirrored[y, x, 0], mirrored[y, x, 1], mirrored[y, x, 2], mirrored[y, x, 3] = _sample(
+                region, depth, source_x - reflect * eye.across_x, source_y - reflect * eye.across_y)
+            if from_target[y, x] < 0.8 * radius:
+                shown = _ramp(direct[y, x, 3] - (LID_MARGIN_PX - 0.5))
+                inner_luma += shown * _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2])
+                inner_weight += shown
+    # Catchlights are bright specks on the iris; they are kept out of its texture and drawn apart.
+    iris_luma = inner_luma / max(inner_weight, 1e-3)
+    contrast = max(sclera_luma - iris_luma, 10.0)
+
+    # The iris's own texture where it showed at the source, else the mirrored texture, else the ring
+    # profile: the visible iris's mean brightness at each whole-pixel radius (the dark limbal ring,
+    # the lighter middle) in its mean colour, which comes from the iris itself (farther out the
+    # texture is sclera and skin).
+    rings = int(hole) + 1
+    ring_weight, ring_luma = np.zeros(rings), np.zeros(rings)
+    mean_colour, mean_weight = np.zeros(3), 0.0
+    texture = np.zeros((height, width))
+    for y in range(*rows):
+        for x in range(*columns):
+            if from_target[y, x] >= hole:
+                continue
+            luma = _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2])
+            texture[y, x] = _ramp(direct[y, x, 3] - (LID_MARGIN_PX - 0.5)) * (1.0 - _speck(luma, iris_luma, contrast))
+            ring = int(from_target[y, x])
+            ring_weight[ring] += texture[y, x]
+            ring_luma[ring] += texture[y, x] * luma
+            if from_target[y, x] < radius:
+                for c in range(3):
+                    mean_colour[c] += texture[y, x] * direct[y, x, c]
+                mean_weight += texture[y, x]
+    mean_colour /= max(mean_weight, 1e-3)
+    mean_luma = max(_luma(mean_colour[0], mean_colour[1], mean_colour[2]), 1.0)
+    for ring in range(rings):
+        ring_luma[ring] = ring_luma[ring] / max(ring_weight[ring], 1e-3) / mean_luma if ring_weight[ring] > 0.5 else 1.0
+    for y in range(*rows):
+        for x in range(*columns):
+            alpha = _ramp(drawn_radius + 0.5 - from_target[y, x]) * _ramp(depth[y, x] + 0.5)
+            if alpha <= 0.0:
+                continue
+            brightness = ring_luma[int(from_target[y, x])]
+            mirror_shown = _ramp(mirrored[y, x, 3] - (LID_MARGIN_PX - 0.5))
+            for c in range(3):
+                around = brightness * mean_colour[c]
+                completed = around + mirror_shown * (mirrored[y, x, c] - around)
+                iris = completed + texture[y, x] * (direct[y, x, c] - completed)
+                drawn[y, x, c] += alpha * (iris - drawn[y, x, c])
+
+    _draw_catchlight(region, depth, eye, radius, iris_luma, contrast, from_target, drawn)
+    # Only pixels round the old and the new iris have changed.
+    rows = (min(_span(eye.source_y, hole + 0.5, height)[0], _span(eye.target_y, hole, height)[0]),
+            max(_span(eye.source_y, hole + 0.5, height)[1], _span(eye.target_y, hole, height)[1]))
+    columns = (min(_span(eye.source_x, hole + 0.5, width)[0], _span(eye.target_x, hole, width)[0]),
+               max(_span(eye.source_x, hole + 0.5, width)[1], _span(eye.target_x, hole, width)[1]))
+    for y in range(*rows):
+        for x in range(*columns):
+            for c in range(3):
+                value = region[y, x, c] + strength * (drawn[y, x, c] - region[y, x, c])
+                # Every layer blends real pixels and colours clamped to real ones: this stays in 0-255.
+                out[y, x, c] = min(max(int(value + 0.5), 0), 255)
+
+
+@njit(**_COMPILE)
+def _draw_catchlight(region: np.ndarray, depth: np.ndarray, eye: EyeFrame, radius: float, iris_luma: float,
+                     contrast: float, from_target: np.ndarray, drawn: np.ndarray) -> None:
+    """The source iris's catchlight, in place in ``drawn``: it stays where the light puts it, pulled
+    toward the moved iris only as far as it takes to stay on it."""
+    height, width = depth.shape
+    speck = np.zeros((height, width))
+    mass, moment_x, moment_y = 0.0, 0.0, 0.0
+    rows, columns = _span(eye.source_y, 0.8 * radius, height), _span(eye.source_x, 0.8 * radius, width)
+    for y in range(*rows):
+        for x in range(*columns):
+            if _distance(x - eye.source_x, y - eye.source_y) < 0.8 * radius:
+                speck[y, x] = _speck(_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2]), iris_luma, contrast)
+                mass += speck[y, x]
+                moment_x += x * speck[y, x]
+                moment_y += y * speck[y, x]
+    if mass < 0.5:
+        return
+    offset_x, offset_y = moment_x / mass - eye.target_x, moment_y / mass - eye.target_y
+    distance = _distance(offset_x, offset_y)
+    keep = CATCHLIGHT_KEEP * radius
+    pull_x, pull_y = 0.0, 0.0
+    if distance > keep + 0.05:
+        pull_x, pull_y = offset_x * (keep / distance - 1.0), offset_y * (keep / distance - 1.0)
+    rows, columns = _span(eye.target_y, radius, height), _span(eye.target_x, radius, width)
+    for y in range(*rows):
+        for x in range(*columns):
+            if from_target[y, x] >= radius:
+                continue
+            alpha = _sample_or_zero(speck, x - pull_x, y - pull_y) * _ramp(depth[y, x] + 0.5)
+            if alpha <= 0.0:
+                continue
+            colour = _sample(region, depth, x - pull_x, y - pull_y)
+            for c in range(3):
+                drawn[y, x, c] += alpha * (colour[c] - drawn[y, x, c])
+
+
+@njit(**_COMPILE)
+def squint_eye(region: np.ndarray, eye: EyeFrame, drop_px: float, reach_above_px: float, fade_below_px: float,
+               out: np.ndarray) -> None:
+    """The box ``region`` (H, W, 3) uint8 with the upper lid lowered, into ``out`` (the same box of the
+    frame): each pixel takes the one ``drop_px`` (at most, in the middle of the lid, less toward the
+    corners) above it across the eye. Over the skin above the lid the shift grows to the full drop
+    over ``reach_above_px``; below the lid it fades out over ``fade_below_px``."""
+    height, width = region.shape[0], region.shape[1]
+    for y in range(height):
+        for x in range(width):
+            along, across = eye_coordinates(x - eye.origin_x, y - eye.origin_y, (eye.along_x, eye.along_y),
+                                            (eye.across_x, eye.across_y), eye.half_width)
+            upper, _ = lid_curves(along, (eye.upper_a, eye.upper_b), (eye.lower_a, eye.lower_b))
+            bulge = max(1.0 - along * along, 0.0)
+            below_lid = across - upper
+            shift = drop_px * bulge * math.sqrt(bulge) * _ramp(min(1.0 + below_lid / reach_above_px,
+                                                                   1.0 - below_lid / fade_below_px))
+            if shift < 1e-3:
+                continue  # the pixel would come back as it is (out holds it already)
+            blue, green, red = _sample_colour(region, x - shift * eye.across_x, y - shift * eye.across_y)
+            out[y, x, 0] = min(max(int(blue + 0.5), 0), 255)
+            out[y, x, 1] = min(max(int(green + 0.5), 0), 255)
+            out[y, x, 2] = min(max(int(red + 0.5), 0), 255)

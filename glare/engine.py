@@ -6,6 +6,7 @@ each one, so that the benchmark and the debug overlay can say where the millisec
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from glare.pupils import DEFAULT_LOCATOR, Pupil, PupilLocator, make_locator
 from glare.iris import IrisSize, eye_distance_px, fit_iris
 from glare.openness import OpennessGate
 from glare.render import EyeRedraw, iris_target, render_face
+from glare.render import warm_up as warm_up_renderer
 from glare.results import EyeResult, FaceResult, FrameResult, IrisMove
 from glare.smoothing import OneEuroFilter
 
@@ -115,6 +117,10 @@ class Engine:
         self._pupil_filters: dict[tuple[int, str], OneEuroFilter] = {}
         self._face_states: dict[int, _FaceEffectState] = {}
         self._frames = 0
+        seconds = warm_up_renderer()
+        if seconds > 1.0:
+            print(f"glare: compiled the renderer in {seconds:.1f} s (once; later runs load it from the cache)",
+                  file=sys.stderr)
 
     def __enter__(self) -> Engine:
         return self

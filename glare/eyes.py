@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import cv2
 import numpy as np
@@ -74,8 +74,8 @@ def eyes_from_landmarks(landmarks: np.ndarray) -> tuple[Eye, Eye]:
     )
 
 
-# The eye frame's formulas, for one eye (numbers) or a stack of eyes (arrays that broadcast, one
-# row of numbers an eye): EyeShape uses them for one eye, the renderer for a face's eyes at once.
+# The eye frame's formulas, for points given as numbers or as arrays: EyeShape uses them on arrays,
+# the renderer's compiled loops (glare.render_kernels) on each pixel, which register_jitable allows.
 @register_jitable
 def eye_coordinates(dx: np.ndarray, dy: np.ndarray, along: Sequence[ArrayLike], across: Sequence[ArrayLike],
                     half_width: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +96,23 @@ def opening_depth(u: np.ndarray, v: np.ndarray, lids: tuple[np.ndarray, np.ndarr
     upper, lower = lids
     # Past the corners the cubics cross again: the corners bound the opening too.
     return np.minimum(np.minimum(v - upper, lower - v), (1.0 - np.abs(u)) * half_width)
+
+
+class EyeNumbers(NamedTuple):
+    """An ``EyeShape`` as plain numbers, its origin counted from some pixel of the frame: what compiled
+    loops over a box of pixels take."""
+
+    origin_x: float
+    origin_y: float
+    along_x: float
+    along_y: float
+    across_x: float
+    across_y: float
+    half_width: float
+    upper_a: float
+    upper_b: float
+    lower_a: float
+    lower_b: float
 
 
 @dataclass(frozen=True)
@@ -133,6 +150,12 @@ class EyeShape:
             slope = (r1 - r0) / (u1 - u0) if abs(u1 - u0) > 1e-3 else 0.0
             lids.append((r0 - slope * u0, slope))
         return cls(origin, along, across, half_width, lids[0], lids[1])
+
+    def numbers(self, corner: tuple[int, int] = (0, 0)) -> EyeNumbers:
+        """This shape as numbers, in the pixels of a box whose first pixel is ``corner`` (x, y) of the frame."""
+        return EyeNumbers(float(self.origin[0] - corner[0]), float(self.origin[1] - corner[1]), float(self.along[0]),
+                          float(self.along[1]), float(self.across[0]), float(self.across[1]), float(self.half_width),
+                          float(self.upper[0]), float(self.upper[1]), float(self.lower[0]), float(self.lower[1]))
 
     def to_eye(self, point: np.ndarray) -> tuple[float, float]:
         """(u, v) of a frame point."""

@@ -13,16 +13,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
+from numba import njit
 
-from glare.eyes import Eye, EyeShape
+from glare.eyes import Eye, EyeNumbers, EyeShape, lid_curves, opening_depth
+from glare.render_kernels import LUMA, sample_colour
 
 IRIS_RADIUS_PER_EYE_DISTANCE = 0.093
 """Iris radius (5.85 mm) over the distance between the eyes (63 mm)."""
 EVIDENCE_RANGE = (0.85, 1.2)
 """How far the image may move the radius from the anatomical prior, as factors."""
-LUMA_BGR = np.array([0.114, 0.587, 0.299], np.float32)
+LUMA_BGR = np.array(LUMA, np.float32)
 
 SEARCH_REACH = 0.8
 """The iris centre is looked for this far (a share of the radius) either side of the locator's."""
@@ -44,9 +45,10 @@ class IrisFit:
     radius_px: float | None
 
 
-def _crossing(profile: np.ndarray, start: int, stop: int, level: float) -> float | None:
+@njit(cache=True, nogil=True)
+def _crossing(profile: np.ndarray, start: int, stop: int, level: float) -> float:
     """The first position from ``start`` toward ``stop`` (exclusive) where ``profile`` reaches ``level``,
-    interpolated between samples."""
+    interpolated between samples; NaN where it never does."""
     step = 1 if stop > start else -1
     for index in range(start + step, stop, step):
         if profile[index] >= level:
@@ -56,7 +58,66 @@ def _crossing(profile: np.ndarray, start: int, stop: int, level: float) -> float
             # no rise to interpolate on: the crossing is the start.
             fraction = min(max((level - before) / rise, 0.0), 1.0) if rise > 1e-6 else 0.0
             return index - step + step * fraction
-    return None
+    return math.nan
+
+
+PROFILE_STEP_PX = 0.5
+"""The spacing of the samples along the eye's axis."""
+
+
+@njit(cache=True, nogil=True)
+def _limbus_along_axis(frame: np.ndarray, eye: EyeNumbers, centre_along: float, centre_v: float,
+                       radius_px: float) -> tuple[float, float]:
+    """Where the iris's middle lies along the eye's axis (pixels from the eye's middle) and its radius,
+    from the limbus (see ``fit_iris``); the radius is NaN where one side showed, both are where neither did."""
+    count = int(math.floor(2.0 * eye.half_width / PROFILE_STEP_PX)) + 1
+    profile = np.empty(count)
+    inside = np.zeros(count, np.bool_)
+    lumas = np.empty(3)
+    for index in range(count):
+        along = -eye.half_width + index * PROFILE_STEP_PX
+        for line, share in enumerate((-0.25, 0.0, 0.25)):
+            across = centre_v + share * radius_px
+            blue, green, red = sample_colour(frame, eye.origin_x + along * eye.along_x + across * eye.across_x,
+                                             eye.origin_y + along * eye.along_y + across * eye.across_y)
+            lumas[line] = LUMA[0] * blue + LUMA[1] * green + LUMA[2] * red
+        # The median of the three lines, so a catchlight or a lash does not count.
+        profile[index] = max(min(lumas[0], lumas[1]), min(max(lumas[0], lumas[1]), lumas[2]))
+        u = along / eye.half_width
+        upper, lower = lid_curves(u, (eye.upper_a, eye.upper_b), (eye.lower_a, eye.lower_b))
+        inside[index] = opening_depth(u, centre_v, (upper, lower), eye.half_width) > 1.0
+    valid = np.nonzero(inside)[0]
+    if len(valid) < 4:
+        return math.nan, math.nan
+    first, last = valid[0], valid[-1]
+    # The darkest window of the iris's chord near the given centre.
+    window = max(int(round(1.2 * radius_px / PROFILE_STEP_PX)), 1)
+    given = int(round((centre_along + eye.half_width) / PROFILE_STEP_PX))
+    reach = int(round(SEARCH_REACH * radius_px / PROFILE_STEP_PX))
+    sums = np.zeros(count + 1)
+    sums[1:] = np.cumsum(profile)
+    darkest, darkest_mean = -1, math.inf
+    for candidate in range(max(given - reach, first + window // 2), min(given + reach, last - window // 2) + 1):
+        mean = (sums[candidate + window - window // 2] - sums[candidate - window // 2]) / window
+        if mean < darkest_mean:
+            darkest, darkest_mean = candidate, mean
+    if darkest < 0:
+        return math.nan, math.nan
+    iris_level = np.median(profile[max(darkest - window // 2, 0): darkest + window - window // 2])
+    edges = np.full(2, math.nan)
+    for side, stop in enumerate((first - 1, last + 1)):
+        beside = profile[min(darkest, stop + 1): max(darkest, stop - 1) + 1]
+        sclera_level = beside.max() if len(beside) else iris_level
+        if sclera_level - iris_level >= MIN_LIMBUS_CONTRAST:
+            edges[side] = _crossing(profile, darkest, stop, (iris_level + sclera_level) / 2.0)
+    low, high = edges[0], edges[1]
+    if not math.isnan(low) and not math.isnan(high):
+        return (low + high) / 2.0 * PROFILE_STEP_PX - eye.half_width, (high - low) / 2.0 * PROFILE_STEP_PX
+    if not math.isnan(low):
+        return low * PROFILE_STEP_PX + radius_px - eye.half_width, math.nan
+    if not math.isnan(high):
+        return high * PROFILE_STEP_PX - radius_px - eye.half_width, math.nan
+    return math.nan, math.nan
 
 
 def fit_iris(frame: np.ndarray, shape: EyeShape, centre: np.ndarray, radius_px: float) -> IrisFit:
@@ -68,52 +129,11 @@ def fit_iris(frame: np.ndarray, shape: EyeShape, centre: np.ndarray, radius_px: 
     side is where the profile rises halfway from that iris to the sclera beside it. The locator's
     centre can be a pixel or more off on a fast or sideways glance; the limbus is not.
     """
-    _, centre_v = shape.to_eye(centre)
-    step_px = 0.5
-    along_px = np.arange(-shape.half_width, shape.half_width + step_px, step_px)
-    offsets = np.array([-0.25, 0.0, 0.25]) * radius_px + centre_v
-    points = (shape.origin + along_px[None, :, None] * shape.along + offsets[:, None, None] * shape.across)
-    samples = cv2.remap(frame, points[..., 0].astype(np.float32), points[..., 1].astype(np.float32),
-                        cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    above, middle, below = samples.astype(np.float32) @ LUMA_BGR
-    profile = np.maximum(np.minimum(above, middle), np.minimum(np.maximum(above, middle), below))
-    inside = shape.depth_inside(along_px / shape.half_width, np.full_like(along_px, centre_v)) > 1.0
-    if inside.sum() < 4:
+    centre_along, centre_v = shape.to_eye(centre)
+    along, radius = _limbus_along_axis(frame, shape.numbers(), centre_along * shape.half_width, centre_v, radius_px)
+    if math.isnan(along):
         return IrisFit(np.asarray(centre, np.float64), None)
-    valid = np.nonzero(inside)[0]
-    first, last = int(valid[0]), int(valid[-1])
-    # The darkest window of the iris's chord near the given centre.
-    window = max(int(round(1.2 * radius_px / step_px)), 1)
-    sums = np.concatenate([[0.0], np.cumsum(profile)])
-    given = int(round((float((np.asarray(centre) - shape.origin) @ shape.along) + shape.half_width) / step_px))
-    reach = int(round(SEARCH_REACH * radius_px / step_px))
-    candidates = np.arange(max(given - reach, first + window // 2), min(given + reach, last - window // 2) + 1)
-    if len(candidates) == 0:
-        return IrisFit(np.asarray(centre, np.float64), None)
-    means = (sums[candidates + window - window // 2] - sums[candidates - window // 2]) / window
-    darkest = int(candidates[int(np.argmin(means))])
-    iris = profile[max(darkest - window // 2, 0): darkest + window - window // 2]
-    middle = (len(iris) - 1) // 2, len(iris) // 2
-    iris_level = float(np.partition(iris, middle)[list(middle)].mean())  # the median, without np.median's overhead
-    edges = []
-    for stop in (first - 1, last + 1):
-        side = profile[min(darkest, stop + 1): max(darkest, stop - 1) + 1]
-        sclera_level = float(side.max()) if len(side) else iris_level
-        if sclera_level - iris_level < MIN_LIMBUS_CONTRAST:
-            edges.append(None)
-            continue
-        edges.append(_crossing(profile, darkest, stop, (iris_level + sclera_level) / 2.0))
-    low, high = edges
-    if low is not None and high is not None:
-        middle, radius = (low + high) / 2.0 * step_px, (high - low) / 2.0 * step_px
-    elif low is not None:
-        middle, radius = low * step_px + radius_px, None
-    elif high is not None:
-        middle, radius = high * step_px - radius_px, None
-    else:
-        return IrisFit(np.asarray(centre, np.float64), None)
-    along = middle - shape.half_width
-    return IrisFit(shape.origin + along * shape.along + centre_v * shape.across, radius)
+    return IrisFit(shape.origin + along * shape.along + centre_v * shape.across, None if math.isnan(radius) else radius)
 
 
 @dataclass

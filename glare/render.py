@@ -22,14 +22,17 @@ face's eyes are redrawn together or not at all.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from glare.eyes import Eye, EyeShape
+from glare.eyes import Eye, EyeNumbers, EyeShape
 from glare.gaze import Gaze
-from glare.render_kernels import EyeFrame, eye_layers, redraw_eye, squint_eye
+from glare.iris import fit_iris
+from glare.render_kernels import IrisPath, eye_layers, redraw_eye, squint_eye
 
 MIN_EYE_WIDTH_PX = 10.0
 """Eyes narrower than this are too small to redraw."""
@@ -89,15 +92,11 @@ class EyeRedraw:
     source: np.ndarray
     target: np.ndarray
 
-    def in_box(self, box: Box) -> EyeFrame:
+    def in_box(self, box: Box) -> tuple[EyeNumbers, IrisPath]:
         """The eye and its move in the pixels of ``box``, as the compiled loops take them."""
         x0, y0 = box[:2]
-        shape = self.shape
-        return EyeFrame(float(shape.origin[0] - x0), float(shape.origin[1] - y0), float(shape.along[0]),
-                        float(shape.along[1]), float(shape.across[0]), float(shape.across[1]), float(shape.half_width),
-                        float(shape.upper[0]), float(shape.upper[1]), float(shape.lower[0]), float(shape.lower[1]),
-                        float(self.source[0] - x0), float(self.source[1] - y0),
-                        float(self.target[0] - x0), float(self.target[1] - y0))
+        return self.shape.numbers((x0, y0)), IrisPath(float(self.source[0] - x0), float(self.source[1] - y0),
+                                                      float(self.target[0] - x0), float(self.target[1] - y0))
 
 
 def _squint(frame: np.ndarray, eye: Eye, shape: EyeShape, amount: float) -> None:
@@ -117,8 +116,7 @@ def _squint(frame: np.ndarray, eye: Eye, shape: EyeShape, amount: float) -> None
     if x1 - x0 < 2 or y1 - y0 < 2:
         return
     opening_height = max(shape.max_opening_px, 1.0)
-    box = (x0, y0, x1, y1)
-    squint_eye(np.ascontiguousarray(frame[y0:y1, x0:x1]), EyeRedraw(eye, shape, eye.centre, eye.centre).in_box(box),
+    squint_eye(np.ascontiguousarray(frame[y0:y1, x0:x1]), shape.numbers((x0, y0)),
                amount * opening_height / 3.0, 0.4 * eye.width_px, 0.9 * opening_height, frame[y0:y1, x0:x1])
 
 
@@ -136,12 +134,26 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
     # Every eye is read before any is written, and checked before any is drawn.
     regions = [np.ascontiguousarray(frame[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
     eyes = [redraw.in_box(box) for redraw, box in zip(redraws, boxes)]
-    layers = [eye_layers(region, eye, iris_radius_px) for region, eye in zip(regions, eyes)]
+    layers = [eye_layers(region, eye, path, iris_radius_px) for region, (eye, path) in zip(regions, eyes)]
     if not all(layer[0] for layer in layers):
         return False
-    for region, eye, layer, (x0, y0, x1, y1) in zip(regions, eyes, layers, boxes):
-        redraw_eye(region, eye, iris_radius_px, strength, *layer[1:], frame[y0:y1, x0:x1])
+    for region, (eye, path), layer, (x0, y0, x1, y1) in zip(regions, eyes, layers, boxes):
+        redraw_eye(region, eye, path, iris_radius_px, strength, *layer[1:], frame[y0:y1, x0:x1])
     if squint * strength > 0.01:
         for redraw in redraws:
             _squint(frame, redraw.eye, redraw.shape, squint * strength)
     return True
+
+
+def warm_up() -> float:
+    """Compile the renderer's loops, or load them from the disk cache, on a small synthetic eye, so that
+    no frame waits for it: compiling takes seconds, and happens once per install. Returns the seconds
+    it took."""
+    start = time.perf_counter()
+    frame = np.full((48, 64, 3), 200, np.uint8)
+    cv2.circle(frame, (30, 24), 5, (40, 60, 90), -1)
+    eye = Eye("right", np.array([[14.0, 24.0], [24.0, 17.0], [38.0, 17.0], [48.0, 24.0], [38.0, 31.0], [24.0, 31.0]]))
+    shape = EyeShape.of(eye)
+    centre = fit_iris(frame, shape, np.array([30.0, 24.0]), 5.0).centre
+    render_face(frame, [EyeRedraw(eye, shape, centre, centre - (6.0, 0.0))], 5.0, squint=0.5, strength=1.0)
+    return time.perf_counter() - start

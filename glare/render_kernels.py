@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from glare.eyes import eye_coordinates, lid_curves, opening_depth
+from glare.eyes import EyeNumbers, eye_coordinates, lid_curves, opening_depth
 
 LUMA = (0.114, 0.587, 0.299)
 """The weights of B, G and R in a pixel's brightness."""
@@ -46,20 +46,9 @@ CATCHLIGHT_KEEP = 0.7
 _COMPILE = {"cache": True, "nogil": True, "fastmath": {"nsz", "arcp", "contract", "afn", "reassoc"}}
 
 
-class EyeFrame(NamedTuple):
-    """One eye's shape (as in ``glare.eyes.EyeShape``) and its iris's move, in its box's pixels."""
+class IrisPath(NamedTuple):
+    """Where an iris is moved from and to, in the pixels of its eye's box."""
 
-    origin_x: float
-    origin_y: float
-    along_x: float
-    along_y: float
-    across_x: float
-    across_y: float
-    half_width: float
-    upper_a: float
-    upper_b: float
-    lower_a: float
-    lower_b: float
     source_x: float
     source_y: float
     target_x: float
@@ -238,7 +227,7 @@ def _sclera_channel(coefficients: np.ndarray, low: np.ndarray, high: np.ndarray,
 
 
 @njit(**_COMPILE)
-def eye_layers(region: np.ndarray, eye: EyeFrame, radius: float):
+def eye_layers(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: float):
     """Each pixel's place in the eye (u, and t from the upper lid to the lower), how far inside the
     opening it lies (pixels, negative outside), and the sclera field fitted to the sclera in sight,
     for the box ``region`` (H, W, 3) uint8. The first value says whether the eye shows enough
@@ -259,7 +248,7 @@ def eye_layers(region: np.ndarray, eye: EyeFrame, radius: float):
             upper, lower = lid_curves(along, (eye.upper_a, eye.upper_b), (eye.lower_a, eye.lower_b))
             inside = opening_depth(along, across, (upper, lower), eye.half_width)
             u[y, x], t[y, x], depth[y, x] = along, (across - upper) / max(lower - upper, 1.0), inside
-            from_source = _distance(x - eye.source_x, y - eye.source_y)
+            from_source = _distance(x - path.source_x, y - path.source_y)
             clear[y * width + x] = inside > SCLERA_LID_MARGIN_PX and from_source > clear_from
             close[y * width + x] = inside > 0.5 and from_source > close_from
     sampled = clear if clear.sum() >= MIN_SCLERA_SAMPLES else close
@@ -283,7 +272,7 @@ def _neighbours(x: float, y: float, height: int, width: int):
 
 
 @njit(**_COMPILE)
-def _sample_colour(region: np.ndarray, x: float, y: float) -> tuple[float, float, float]:
+def sample_colour(region: np.ndarray, x: float, y: float) -> tuple[float, float, float]:
     """``region`` (H, W, 3) at (x, y), bilinear, the edge pixels repeated past the edges."""
     x0, x1, y0, y1, top_left, top_right, bottom_left, bottom_right = _neighbours(x, y, region.shape[0], region.shape[1])
     return ((top_left * region[y0, x0, 0] + top_right * region[y0, x1, 0]
@@ -296,8 +285,8 @@ def _sample_colour(region: np.ndarray, x: float, y: float) -> tuple[float, float
 
 @njit(**_COMPILE)
 def _sample(region: np.ndarray, depth: np.ndarray, x: float, y: float) -> tuple[float, float, float, float]:
-    """``region`` (H, W, 3) and ``depth`` (H, W) at (x, y), as ``_sample_colour``: B, G, R and depth."""
-    blue, green, red = _sample_colour(region, x, y)
+    """``region`` (H, W, 3) and ``depth`` (H, W) at (x, y), as ``sample_colour``: B, G, R and depth."""
+    blue, green, red = sample_colour(region, x, y)
     x0, x1, y0, y1, top_left, top_right, bottom_left, bottom_right = _neighbours(x, y, depth.shape[0], depth.shape[1])
     inside = (top_left * depth[y0, x0] + top_right * depth[y0, x1]
               + bottom_left * depth[y1, x0] + bottom_right * depth[y1, x1])
@@ -332,8 +321,8 @@ def _speck(luma: float, iris_luma: float, contrast: float) -> float:
 
 
 @njit(**_COMPILE)
-def redraw_eye(region: np.ndarray, eye: EyeFrame, radius: float, strength: float, u: np.ndarray, t: np.ndarray,
-               depth: np.ndarray, coefficients: np.ndarray, low: np.ndarray, high: np.ndarray, sclera_luma: float,
+def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: float, strength: float, u: np.ndarray,
+               t: np.ndarray, depth: np.ndarray, coefficients: np.ndarray, low: np.ndarray, high: np.ndarray, sclera_luma: float,
                out: np.ndarray) -> None:
     """The eye of the box ``region`` (H, W, 3) uint8 redrawn into ``out`` (the same box of the frame):
     the sclera where the iris was, the iris at its target, the catchlight, all blended over the real
@@ -344,10 +333,10 @@ def redraw_eye(region: np.ndarray, eye: EyeFrame, radius: float, strength: float
     hole, drawn_radius = hole_radius(radius), draw_radius(radius)
 
     # Sclera layer, where the old iris was; its edge blends over HOLE_FEATHER_PX into the real sclera.
-    rows, columns = _span(eye.source_y, hole + 0.5, height), _span(eye.source_x, hole + 0.5, width)
+    rows, columns = _span(path.source_y, hole + 0.5, height), _span(path.source_x, hole + 0.5, width)
     for y in range(*rows):
         for x in range(*columns):
-            weight = (_ramp((hole - _distance(x - eye.source_x, y - eye.source_y)) / HOLE_FEATHER_PX + 0.5)
+            weight = (_ramp((hole - _distance(x - path.source_x, y - path.source_y)) / HOLE_FEATHER_PX + 0.5)
                       * _ramp(depth[y, x] + 0.5))
             if weight > 0.0:
                 field = sclera_colour(coefficients, low, high, u[y, x], t[y, x])
@@ -358,15 +347,15 @@ def redraw_eye(region: np.ndarray, eye: EyeFrame, radius: float, strength: float
     # (direct), and the one at the same radius and the angle mirrored across the eye's axis (mirrored),
     # each with how far inside the opening it lay. Nothing beyond ``hole`` from the target is drawn or
     # needed for the ring profile.
-    shift_x, shift_y = eye.source_x - eye.target_x, eye.source_y - eye.target_y
-    source_across = eye.source_x * eye.across_x + eye.source_y * eye.across_y
+    shift_x, shift_y = path.source_x - path.target_x, path.source_y - path.target_y
+    source_across = path.source_x * eye.across_x + path.source_y * eye.across_y
     direct, mirrored = np.zeros((height, width, 4)), np.zeros((height, width, 4))
     from_target = np.full((height, width), np.inf)
-    rows, columns = _span(eye.target_y, hole, height), _span(eye.target_x, hole, width)
+    rows, columns = _span(path.target_y, hole, height), _span(path.target_x, hole, width)
     inner_luma, inner_weight = 0.0, 0.0
     for y in range(*rows):
         for x in range(*columns):
-            from_target[y, x] = _distance(x - eye.target_x, y - eye.target_y)
+            from_target[y, x] = _distance(x - path.target_x, y - path.target_y)
             source_x, source_y = x + shift_x, y + shift_y
             direct[y, x, 0], direct[y, x, 1], direct[y, x, 2], direct[y, x, 3] = _sample(
                 region, depth, source_x, source_y)
@@ -419,12 +408,12 @@ def redraw_eye(region: np.ndarray, eye: EyeFrame, radius: float, strength: float
                 iris = completed + texture[y, x] * (direct[y, x, c] - completed)
                 drawn[y, x, c] += alpha * (iris - drawn[y, x, c])
 
-    _draw_catchlight(region, depth, eye, radius, iris_luma, contrast, from_target, drawn)
+    _draw_catchlight(region, depth, path, radius, iris_luma, contrast, from_target, drawn)
     # Only pixels round the old and the new iris have changed.
-    rows = (min(_span(eye.source_y, hole + 0.5, height)[0], _span(eye.target_y, hole, height)[0]),
-            max(_span(eye.source_y, hole + 0.5, height)[1], _span(eye.target_y, hole, height)[1]))
-    columns = (min(_span(eye.source_x, hole + 0.5, width)[0], _span(eye.target_x, hole, width)[0]),
-               max(_span(eye.source_x, hole + 0.5, width)[1], _span(eye.target_x, hole, width)[1]))
+    rows = (min(_span(path.source_y, hole + 0.5, height)[0], _span(path.target_y, hole, height)[0]),
+            max(_span(path.source_y, hole + 0.5, height)[1], _span(path.target_y, hole, height)[1]))
+    columns = (min(_span(path.source_x, hole + 0.5, width)[0], _span(path.target_x, hole, width)[0]),
+               max(_span(path.source_x, hole + 0.5, width)[1], _span(path.target_x, hole, width)[1]))
     for y in range(*rows):
         for x in range(*columns):
             for c in range(3):
@@ -434,30 +423,30 @@ def redraw_eye(region: np.ndarray, eye: EyeFrame, radius: float, strength: float
 
 
 @njit(**_COMPILE)
-def _draw_catchlight(region: np.ndarray, depth: np.ndarray, eye: EyeFrame, radius: float, iris_luma: float,
+def _draw_catchlight(region: np.ndarray, depth: np.ndarray, path: IrisPath, radius: float, iris_luma: float,
                      contrast: float, from_target: np.ndarray, drawn: np.ndarray) -> None:
     """The source iris's catchlight, in place in ``drawn``: it stays where the light puts it, pulled
     toward the moved iris only as far as it takes to stay on it."""
     height, width = depth.shape
     speck = np.zeros((height, width))
     mass, moment_x, moment_y = 0.0, 0.0, 0.0
-    rows, columns = _span(eye.source_y, 0.8 * radius, height), _span(eye.source_x, 0.8 * radius, width)
+    rows, columns = _span(path.source_y, 0.8 * radius, height), _span(path.source_x, 0.8 * radius, width)
     for y in range(*rows):
         for x in range(*columns):
-            if _distance(x - eye.source_x, y - eye.source_y) < 0.8 * radius:
+            if _distance(x - path.source_x, y - path.source_y) < 0.8 * radius:
                 speck[y, x] = _speck(_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2]), iris_luma, contrast)
                 mass += speck[y, x]
                 moment_x += x * speck[y, x]
                 moment_y += y * speck[y, x]
     if mass < 0.5:
         return
-    offset_x, offset_y = moment_x / mass - eye.target_x, moment_y / mass - eye.target_y
+    offset_x, offset_y = moment_x / mass - path.target_x, moment_y / mass - path.target_y
     distance = _distance(offset_x, offset_y)
     keep = CATCHLIGHT_KEEP * radius
     pull_x, pull_y = 0.0, 0.0
     if distance > keep + 0.05:
         pull_x, pull_y = offset_x * (keep / distance - 1.0), offset_y * (keep / distance - 1.0)
-    rows, columns = _span(eye.target_y, radius, height), _span(eye.target_x, radius, width)
+    rows, columns = _span(path.target_y, radius, height), _span(path.target_x, radius, width)
     for y in range(*rows):
         for x in range(*columns):
             if from_target[y, x] >= radius:
@@ -471,7 +460,7 @@ def _draw_catchlight(region: np.ndarray, depth: np.ndarray, eye: EyeFrame, radiu
 
 
 @njit(**_COMPILE)
-def squint_eye(region: np.ndarray, eye: EyeFrame, drop_px: float, reach_above_px: float, fade_below_px: float,
+def squint_eye(region: np.ndarray, eye: EyeNumbers, drop_px: float, reach_above_px: float, fade_below_px: float,
                out: np.ndarray) -> None:
     """The box ``region`` (H, W, 3) uint8 with the upper lid lowered, into ``out`` (the same box of the
     frame): each pixel takes the one ``drop_px`` (at most, in the middle of the lid, less toward the
@@ -489,7 +478,7 @@ def squint_eye(region: np.ndarray, eye: EyeFrame, drop_px: float, reach_above_px
                                                                    1.0 - below_lid / fade_below_px))
             if shift < 1e-3:
                 continue  # the pixel would come back as it is (out holds it already)
-            blue, green, red = _sample_colour(region, x - shift * eye.across_x, y - shift * eye.across_y)
+            blue, green, red = sample_colour(region, x - shift * eye.across_x, y - shift * eye.across_y)
             out[y, x, 0] = min(max(int(blue + 0.5), 0), 255)
             out[y, x, 1] = min(max(int(green + 0.5), 0), 255)
             out[y, x, 2] = min(max(int(red + 0.5), 0), 255)

@@ -99,7 +99,7 @@ def test_the_limbus_crossing_stays_between_its_samples_when_the_start_is_already
     profile = np.array([120.0, 100.0, 130.0, 200.0])
     for start, stop in ((0, 4), (3, -1)):
         crossing = _crossing(profile, start, stop, 100.0)
-        assert crossing is not None and min(start, stop) <= crossing <= max(start, stop)
+        assert min(start, stop) <= crossing <= max(start, stop)
     assert _crossing(np.array([40.0, 60.0, 200.0]), 0, 3, 130.0) == pytest.approx(1.5)
 
 

@@ -8,6 +8,7 @@ along the lower lid.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -133,23 +134,27 @@ class EyeShape:
 
     @classmethod
     def of(cls, eye: Eye) -> EyeShape:
-        left, right = eye.corners
-        origin = (left + right) / 2.0
-        half_width = max(eye.width_px / 2.0, 1e-3)
-        along = (right - left) / (2.0 * half_width)
-        across = np.array([-along[1], along[0]])
+        # In plain floats: on arrays of six points, NumPy's per-call overhead is all the cost.
+        points = eye.contour.tolist()
+        (left_x, left_y), (right_x, right_y) = points[0], points[3]
+        origin_x, origin_y = (left_x + right_x) / 2.0, (left_y + right_y) / 2.0
+        half_width = max(math.hypot(right_x - left_x, right_y - left_y) / 2.0, 1e-3)
+        along_x, along_y = (right_x - left_x) / (2.0 * half_width), (right_y - left_y) / (2.0 * half_width)
 
         # Each lid is the cubic through both corners (u = -1, 1 at v = 0) and its two landmarks:
         # v / (1 - u^2) = a + b u through two points.
-        offsets = eye.contour[[1, 2, 5, 4]] - origin
-        u = np.clip(offsets @ along / half_width, -0.9, 0.9)
-        r = (offsets @ across / (1.0 - u * u)).tolist()
-        u = u.tolist()
         lids = []
-        for (u0, u1), (r0, r1) in zip((u[:2], u[2:]), (r[:2], r[2:])):
-            slope = (r1 - r0) / (u1 - u0) if abs(u1 - u0) > 1e-3 else 0.0
-            lids.append((r0 - slope * u0, slope))
-        return cls(origin, along, across, half_width, lids[0], lids[1])
+        for first, second in ((1, 2), (5, 4)):
+            us, rs = [], []
+            for x, y in (points[first], points[second]):
+                dx, dy = x - origin_x, y - origin_y
+                u = min(max((dx * along_x + dy * along_y) / half_width, -0.9), 0.9)
+                us.append(u)
+                rs.append((dy * along_x - dx * along_y) / (1.0 - u * u))
+            slope = (rs[1] - rs[0]) / (us[1] - us[0]) if abs(us[1] - us[0]) > 1e-3 else 0.0
+            lids.append((rs[0] - slope * us[0], slope))
+        return cls(np.array([origin_x, origin_y]), np.array([along_x, along_y]), np.array([-along_y, along_x]),
+                   half_width, lids[0], lids[1])
 
     def numbers(self, corner: tuple[int, int] = (0, 0)) -> EyeNumbers:
         """This shape as numbers, in the pixels of a box whose first pixel is ``corner`` (x, y) of the frame."""
@@ -182,9 +187,15 @@ class EyeShape:
 
     @cached_property
     def max_opening_px(self) -> float:
-        u = np.linspace(-1.0, 1.0, 21)
-        upper, lower = self.lids(u)
-        return float(np.max(lower - upper))
+        """The widest gap between the lids. The gap is (1 - u^2)(a + b u), a cubic: its largest value on
+        -1 < u < 1 is at a root of its derivative, -3b u^2 - 2a u + b, or 0 at the corners."""
+        a, b = self.lower[0] - self.upper[0], self.lower[1] - self.upper[1]
+        if abs(b) < 1e-9:
+            candidates = [0.0]
+        else:
+            root = math.sqrt(a * a + 3.0 * b * b)
+            candidates = [(-a + root) / (3.0 * b), (-a - root) / (3.0 * b)]
+        return max([0.0] + [(1.0 - u * u) * (a + b * u) for u in candidates if -1.0 < u < 1.0])
 
 
 

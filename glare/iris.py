@@ -11,6 +11,7 @@ eye distance itself follows the face toward or away from the camera at once.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -154,7 +155,7 @@ class IrisSize:
         prior = IRIS_RADIUS_PER_EYE_DISTANCE * eye_distance
         if evidence_px and prior > 0:
             low, high = EVIDENCE_RANGE
-            seen = float(np.clip(np.median(evidence_px) / prior, low, high))
+            seen = min(max(statistics.median(evidence_px) / prior, low), high)
             # Prior and evidence weigh the same (a geometric mean): neither alone is trusted.
             goal = IRIS_RADIUS_PER_EYE_DISTANCE * math.sqrt(seen)
             if self._last_time_s is None:

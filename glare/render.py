@@ -45,15 +45,19 @@ Box = tuple[int, int, int, int]
 def iris_target(eye: Eye, source: np.ndarray, iris_radius_px: float, gaze: Gaze) -> np.ndarray:
     """Where the iris centre goes for ``gaze``: along the eye's axis by a share of its room, keeping the
     pupil's own height, blended from the real position by the gaze's strength."""
-    left, right = eye.corners
-    along = (right - left) / max(np.linalg.norm(right - left), 1e-6)
-    across = np.array([-along[1], along[0]])
-    middle = (left + right) / 2.0
+    # In plain floats: NumPy's per-call overhead on two-element vectors was most of the cost.
+    (left_x, left_y), (right_x, right_y) = eye.contour[0].tolist(), eye.contour[3].tolist()
+    length = max(math.hypot(right_x - left_x, right_y - left_y), 1e-6)
+    along_x, along_y = (right_x - left_x) / length, (right_y - left_y) / length
+    across_x, across_y = -along_y, along_x
+    middle_x, middle_y = (left_x + right_x) / 2.0, (left_y + right_y) / 2.0
     room = max(eye.width_px / 2.0 - IRIS_ROOM_TUCK * iris_radius_px, 0.0)
     half_height = eye.openness * eye.width_px / 2.0
-    height_now = float(np.dot(source - middle, across))
-    goal = middle + along * (gaze.offset[0] * room) + across * (height_now + gaze.offset[1] * 0.5 * half_height)
-    return source + gaze.strength * (goal - source)
+    source_x, source_y = float(source[0]), float(source[1])
+    height = (source_x - middle_x) * across_x + (source_y - middle_y) * across_y + gaze.offset[1] * 0.5 * half_height
+    goal_x = middle_x + along_x * (gaze.offset[0] * room) + across_x * height
+    goal_y = middle_y + along_y * (gaze.offset[0] * room) + across_y * height
+    return np.array([source_x + gaze.strength * (goal_x - source_x), source_y + gaze.strength * (goal_y - source_y)])
 
 
 def eye_region(eye: Eye, frame_shape: tuple[int, ...]) -> Box | None:

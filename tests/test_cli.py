@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from glare.bench import run_bench
 from glare.cli import main
 
 
@@ -69,3 +70,11 @@ def test_bench_reports_both_loops(woman_video, capsys):
 def test_bench_on_a_missing_video_says_so(tmp_path, capsys):
     assert main(["bench", "--input", str(tmp_path / "nope.mp4")]) == 2
     assert "cannot open video" in capsys.readouterr().err
+
+
+def test_bench_times_every_effect_on_every_frame(woman_video):
+    report = run_bench(woman_video, max_frames=8, skip_naive=True, effects=("none", "glare", "anxious"))
+    assert list(report.effects) == ["none", "glare", "anxious"]
+    for timings in report.effects.values():
+        assert len(timings.per_stage["render"]) == report.frames == 7
+        assert timings.faces_found == 7

@@ -69,3 +69,23 @@ def test_a_face_cut_by_the_frame_edge_never_raises(finder, woman_video):
         faces = tracker.update(moved, step / 30)
         assert len(faces) <= 1
     assert tracker.update(np.zeros_like(frame), 99.0) == []
+
+
+def test_a_cut_and_a_mirror_toggle_are_followed_on_their_own_frame(finder, woman_video, data_dir):
+    # A clip that cuts from one person to another at about the same place, and later flips (the `m`
+    # key) with the face off-centre. Neither falls on a scheduled detection (every 15 frames from 0).
+    woman = [f.image for f in _frames(woman_video, 60)]
+    man = [f.image for f in _frames(data_dir / "video" / "man_webcam.mp4", 34)]
+    clip = woman[:37] + man + [cv2.flip(image, 1) for image in woman[37:60]]
+    tracker = FaceTracker(TrackerSettings(detect_every=15), finder)
+    for index, image in enumerate(clip):
+        (face,) = tracker.update(image, index / 30.0)
+        if index in (37, 71):
+            # On the very frame of the change the landmarks sit on the face now there, unsmoothed
+            # (before, they were fitted where the old face had been, for up to 14 frames).
+            (fresh,) = finder.detect(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), upsample=1)
+            assert box_iou(face.box, fresh) > 0.5
+            assert np.allclose(face.landmarks, finder.landmarks(image, face.box), atol=3.0)
+    # Two cuts seen, no false ones: no more searches than the schedule's and those two.
+    assert tracker.scene_changes == 2
+    assert tracker.detections_run <= len(range(0, len(clip), 15)) + 2

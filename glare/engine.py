@@ -200,7 +200,7 @@ class Engine:
             radius = state.iris.update(distance, [fit.radius_px for fit in fits if fit.radius_px is not None], time_s)
         # A half-open eye gets a smaller move, and the redraw itself fades in with the openness.
         scaled = Gaze(gaze.offset, gaze.strength * amount, gaze.squint)
-        redraws = [EyeRedraw(eye, shape, centre, iris_target(eye, centre, radius, scaled))
+        redraws = [EyeRedraw(eye, shape, centre, iris_target(eye, shape, centre, radius, scaled))
                    for eye, shape, centre in zip(eyes, shapes, centres)]
         rendered = drawing and render_face(
             output, redraws, radius, gaze.squint * gaze.strength * amount, min(1.0, 4.0 * amount))

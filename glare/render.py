@@ -42,17 +42,14 @@ Box = tuple[int, int, int, int]
 """x0, y0, x1, y1 in frame pixels, the ends exclusive."""
 
 
-def iris_target(eye: Eye, source: np.ndarray, iris_radius_px: float, gaze: Gaze) -> np.ndarray:
-    """Where the iris centre goes for ``gaze``: along the eye's axis by a share of its room, keeping the
-    pupil's own height, blended from the real position by the gaze's strength."""
+def iris_target(eye: Eye, shape: EyeShape, source: np.ndarray, iris_radius_px: float, gaze: Gaze) -> np.ndarray:
+    """Where the iris centre goes for ``gaze``: along the eye's axis (``shape``'s frame) by a share of its
+    room, keeping the pupil's own height, blended from the real position by the gaze's strength."""
     # In plain floats: NumPy's per-call overhead on two-element vectors was most of the cost.
-    (left_x, left_y), (right_x, right_y) = eye.contour[0].tolist(), eye.contour[3].tolist()
-    length = max(math.hypot(right_x - left_x, right_y - left_y), 1e-6)
-    along_x, along_y = (right_x - left_x) / length, (right_y - left_y) / length
-    across_x, across_y = -along_y, along_x
-    middle_x, middle_y = (left_x + right_x) / 2.0, (left_y + right_y) / 2.0
-    room = max(eye.width_px / 2.0 - IRIS_ROOM_TUCK * iris_radius_px, 0.0)
-    half_height = eye.openness * eye.width_px / 2.0
+    (middle_x, middle_y), (along_x, along_y), (across_x, across_y) = (
+        shape.origin.tolist(), shape.along.tolist(), shape.across.tolist())
+    room = max(shape.half_width - IRIS_ROOM_TUCK * iris_radius_px, 0.0)
+    half_height = eye.openness * shape.half_width
     source_x, source_y = float(source[0]), float(source[1])
     height = (source_x - middle_x) * across_x + (source_y - middle_y) * across_y + gaze.offset[1] * 0.5 * half_height
     goal_x = middle_x + along_x * (gaze.offset[0] * room) + across_x * height

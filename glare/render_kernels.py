@@ -331,11 +331,14 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     height, width = depth.shape
     drawn = region.astype(np.float64)
     hole, drawn_radius = hole_radius(radius), draw_radius(radius)
+    # The pixels each layer can change: within the hole's reach of the old iris, within ``hole`` of the
+    # new one (nothing farther is drawn or needed for the ring profile).
+    source_rows, source_columns = _span(path.source_y, hole + 0.5, height), _span(path.source_x, hole + 0.5, width)
+    rows, columns = _span(path.target_y, hole, height), _span(path.target_x, hole, width)
 
     # Sclera layer, where the old iris was; its edge blends over HOLE_FEATHER_PX into the real sclera.
-    rows, columns = _span(path.source_y, hole + 0.5, height), _span(path.source_x, hole + 0.5, width)
-    for y in range(*rows):
-        for x in range(*columns):
+    for y in range(*source_rows):
+        for x in range(*source_columns):
             weight = (_ramp((hole - _distance(x - path.source_x, y - path.source_y)) / HOLE_FEATHER_PX + 0.5)
                       * _ramp(depth[y, x] + 0.5))
             if weight > 0.0:
@@ -345,13 +348,11 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
 
     # Iris layer. Each pixel near the target takes the source pixel at the same offset from the centre
     # (direct), and the one at the same radius and the angle mirrored across the eye's axis (mirrored),
-    # each with how far inside the opening it lay. Nothing beyond ``hole`` from the target is drawn or
-    # needed for the ring profile.
+    # each with how far inside the opening it lay.
     shift_x, shift_y = path.source_x - path.target_x, path.source_y - path.target_y
     source_across = path.source_x * eye.across_x + path.source_y * eye.across_y
     direct, mirrored = np.zeros((height, width, 4)), np.zeros((height, width, 4))
     from_target = np.full((height, width), np.inf)
-    rows, columns = _span(path.target_y, hole, height), _span(path.target_x, hole, width)
     inner_luma, inner_weight = 0.0, 0.0
     for y in range(*rows):
         for x in range(*columns):
@@ -410,12 +411,8 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
 
     _draw_catchlight(region, depth, path, radius, iris_luma, contrast, from_target, drawn)
     # Only pixels round the old and the new iris have changed.
-    rows = (min(_span(path.source_y, hole + 0.5, height)[0], _span(path.target_y, hole, height)[0]),
-            max(_span(path.source_y, hole + 0.5, height)[1], _span(path.target_y, hole, height)[1]))
-    columns = (min(_span(path.source_x, hole + 0.5, width)[0], _span(path.target_x, hole, width)[0]),
-               max(_span(path.source_x, hole + 0.5, width)[1], _span(path.target_x, hole, width)[1]))
-    for y in range(*rows):
-        for x in range(*columns):
+    for y in range(min(source_rows[0], rows[0]), max(source_rows[1], rows[1])):
+        for x in range(min(source_columns[0], columns[0]), max(source_columns[1], columns[1])):
             for c in range(3):
                 value = region[y, x, c] + strength * (drawn[y, x, c] - region[y, x, c])
                 # Every layer blends real pixels and colours clamped to real ones: this stays in 0-255.

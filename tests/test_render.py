@@ -142,10 +142,10 @@ def test_nothing_changes_outside_the_eye_region():
 def test_full_glare_puts_the_iris_near_the_corner_and_keeps_its_height():
     _, landmarks = synthetic_eye_frame((100.0, 60.0))
     eye = Eye("right", landmarks)
-    target = iris_target(eye, np.array([100.0, 61.0]), 9.0, Gaze((-1.0, 0.0), 1.0, 0.0))
+    target = iris_target(eye, EyeShape.of(eye), np.array([100.0, 61.0]), 9.0, Gaze((-1.0, 0.0), 1.0, 0.0))
     assert target[0] == pytest.approx(70.0 + IRIS_ROOM_TUCK * 9.0, abs=0.01)
     assert target[1] == pytest.approx(61.0, abs=0.01)
-    halfway = iris_target(eye, np.array([100.0, 61.0]), 9.0, Gaze((-1.0, 0.0), 0.5, 0.0))
+    halfway = iris_target(eye, EyeShape.of(eye), np.array([100.0, 61.0]), 9.0, Gaze((-1.0, 0.0), 0.5, 0.0))
     assert halfway[0] == pytest.approx((100.0 + target[0]) / 2, abs=0.01)
 
 

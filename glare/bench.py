@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from glare.capture import VideoFileSource
-from glare.engine import ANALYSIS_STAGES, AnalysisSettings, Engine, EngineSettings, FaceAnalyser, Stopwatch
-from glare.eyes import eyes_from_landmarks, upright_crop
+from glare.engine import AnalysisSettings, Engine, EngineSettings, FaceAnalyser
 from glare.faces import FaceFinder
+from glare.pipeline import ANALYSIS_STAGES, Stopwatch, analyse_photo
 from glare.gaze import GazeSettings
 from glare.pupils import PupilLocator
 
@@ -54,16 +53,8 @@ class BenchReport:
 
 
 def naive_analysis(frame: np.ndarray, finder: FaceFinder, locator: PupilLocator, stopwatch: Stopwatch) -> int:
-    """The tutorial's loop on one frame; returns how many faces it found."""
-    with stopwatch("faces"):
-        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        landmarks = [finder.landmarks(gray, box) for box in finder.detect(gray, upsample=1)]
-    with stopwatch("eyes"):
-        crops = [[upright_crop(frame, eye, locator.geometry) for eye in eyes_from_landmarks(points)] for points in landmarks]
-    with stopwatch("pupils"):
-        for face_crops in crops:
-            locator.locate(face_crops)
-    return len(landmarks)
+    """The tutorial's loop on one frame (every frame searched whole, as a photo is); returns how many faces it found."""
+    return len(analyse_photo(frame, finder, locator, stopwatch))
 
 
 def _time_loop(video: Path, max_frames: int | None, analyse) -> tuple[Timings, tuple[int, int]]:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -57,18 +58,39 @@ def as_bgr(image: np.ndarray) -> np.ndarray:
     return image
 
 
+class FrameSource(Protocol):
+    """Where frames come from: a video file, photos, or a webcam."""
+
+    fps: float
+    """The source's own frame rate (nominal for a webcam); a file played live is paced at it."""
+    live: bool
+    """Whether frames come at the source's own pace (a webcam), not as fast as they are read (a file)."""
+    photos: bool
+    """Whether each frame is a photo of its own (no motion between frames to follow or smooth)."""
+    reconnects: int
+    """How many times the source was reopened after it stopped delivering."""
+    skipped: int
+    """Frames or files skipped as unreadable."""
+
+    def frames(self) -> Iterator[CapturedFrame]: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class VideoFileSource:
     path: Path
     fps: float = field(init=False)
-    frame_count: int = field(init=False)
+    live = False
+    photos = False
+    reconnects = 0
+    skipped = 0
 
     def __post_init__(self) -> None:
         self._capture = cv2.VideoCapture(str(self.path))
         if not self._capture.isOpened():
             raise CaptureError(f"cannot open video {self.path}: check the path and that it is a video OpenCV can decode")
         self.fps = self._capture.get(cv2.CAP_PROP_FPS) or 30.0
-        self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
 
     def frames(self) -> Iterator[CapturedFrame]:
         index = 0
@@ -89,14 +111,21 @@ class ImageSource:
 
     paths: list[Path]
     fps: float = 1.0
-    skipped: list[Path] = field(default_factory=list)
+    unreadable: list[Path] = field(default_factory=list)
+    live = False
+    photos = True
+    reconnects = 0
+
+    @property
+    def skipped(self) -> int:
+        return len(self.unreadable)
 
     def frames(self) -> Iterator[CapturedFrame]:
         index = 0
         for path in self.paths:
             image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
             if image is None or image.dtype != np.uint8:
-                self.skipped.append(path)
+                self.unreadable.append(path)
                 continue
             yield CapturedFrame(as_bgr(image), index / self.fps, index)
             index += 1
@@ -118,6 +147,9 @@ class CameraSource:
     hiccup), until it has delivered none for ``stall_timeout_s``. Frames that are not 8-bit images
     are skipped and counted."""
 
+    live = True
+    photos = False
+
     def __init__(
         self,
         settings: CameraSettings,
@@ -132,7 +164,8 @@ class CameraSource:
         self._clock = clock
         self._log = log
         self.reconnects = 0
-        self.bad_frames = 0
+        self.skipped = 0
+        """Frames that were not 8-bit images."""
         self._capture = self._open()
         if self._capture is None:
             raise CaptureError(
@@ -163,11 +196,11 @@ class CameraSource:
             return False, None
         if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3) \
                 or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)) or min(image.shape[:2]) < 2:
-            if self.bad_frames == 0:
+            if self.skipped == 0:
                 self._log(f"camera {self.settings.index} sent a frame that is not an 8-bit image "
                           f"({getattr(image, 'dtype', type(image).__name__)} {getattr(image, 'shape', '')}); "
                           "skipping such frames")
-            self.bad_frames += 1
+            self.skipped += 1
             return True, None
         return True, as_bgr(image)
 
@@ -204,9 +237,6 @@ class CameraSource:
         if self._capture is not None:
             self._capture.release()
             self._capture = None
-
-
-FrameSource = VideoFileSource | ImageSource | CameraSource
 
 
 def open_source(camera: int | None = None, input_path: str | Path | None = None,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from glare.pupils import DEFAULT_LOCATOR, LOCATORS, make_locator
+from glare.commands import dispatch
 from glare.settings import shared_data_dir
 
 
@@ -99,6 +100,21 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _apply(args: argparse.Namespace) -> int:
+    from glare.engine import AnalysisSettings, Engine, EngineSettings
+    from glare.gaze import GazeSettings
+    from glare.photos import apply_to_files
+
+    effect = {key: getattr(args, key) for key in ("effect", "direction", "intensity", "squint", "seed")
+              if getattr(args, key) is not None}
+    analysis = AnalysisSettings(locator=args.locator or DEFAULT_LOCATOR, model_path=Path(args.model) if args.model else None)
+    engine = Engine(EngineSettings(analysis=analysis, gaze=GazeSettings(**effect)))
+    summary = apply_to_files(engine, [Path(p) for p in args.inputs], Path(args.out) if args.out else None,
+                             Path(args.out_file) if args.out_file else None, args.overwrite)
+    print(summary.describe())
+    return 0 if summary.written or not summary.skipped else 2
+
+
 def _demo(args: argparse.Namespace) -> int:
     from glare.demo import run_demo
 
@@ -140,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
     bench.set_defaults(handler=_bench)
 
-    from glare.gaze import DIRECTIONS, EFFECTS
+    from glare.gaze import DIRECTIONS
 
     realism = commands.add_parser("eval-render", help="how real the effect looks: figures and a contact sheet")
     realism.add_argument("--input", required=True, nargs="+", metavar="VIDEO")
@@ -161,12 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     source = live.add_mutually_exclusive_group()
     source.add_argument("--camera", type=int, metavar="N", help="webcam index (default 0)")
     source.add_argument("--input", metavar="FILE", help="a video file, an image or a folder of images")
-    live.add_argument("--effect", choices=EFFECTS)
-    live.add_argument("--direction", choices=DIRECTIONS, help="which way the glare looks, as seen in the output")
-    live.add_argument("--intensity", type=float, help="how far the irises go, 0-1 (default 0.85)")
-    live.add_argument("--squint", type=float, help="how far the upper lids drop during a glare, 0-1 (default 0.35)")
-    live.add_argument("--seed", type=int, help="makes the anxious darting reproducible")
-    live.add_argument("--locator", choices=list(LOCATORS), help="pupil locator")
+    _add_effect_flags(live)
+    live.add_argument("--debug", action="store_true", default=None,
+                      help="start with the debug overlay on the window (landmarks, pupils, timings); d toggles it")
     live.add_argument("--virtual-camera", action="store_true", default=None, help="send frames to a virtual camera")
     live.add_argument("--record", metavar="OUT.mp4",
                       help="record the effect to an H.264 MP4 (an existing file is kept: the clip takes OUT-2.mp4...)")
@@ -179,37 +192,41 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--config", metavar="FILE.toml", help="settings file with the same keys as these flags")
     live.set_defaults(handler=_run)
 
+    photos = commands.add_parser("apply", help="the effect on photos, written at their exact size and format")
+    photos.add_argument("inputs", nargs="+", metavar="PHOTO_OR_DIR")
+    where = photos.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", metavar="DIR", help="folder for the outputs, each under its photo's name")
+    where.add_argument("-o", dest="out_file", metavar="OUT.jpg", help="the output file, for one photo")
+    _add_effect_flags(photos)
+    photos.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
+    photos.add_argument("--overwrite", action="store_true", help="let the outputs replace existing files")
+    photos.set_defaults(handler=_apply)
+
     demo = commands.add_parser("demo", help="the effect on an embedded clip: no webcam needed")
     demo.add_argument("--out", default="glare-demo", help="folder for the clip and the before/after picture")
     demo.add_argument("--effect", choices=["glare", "anxious"], default="glare")
     demo.add_argument("--no-window", action="store_true", help="do not show a window even if a display exists")
     demo.set_defaults(handler=_demo)
 
-    # Listed for --help only: main() hands 'glare label ...' to glare-label whole, options included.
-    commands.add_parser("label", help="the click-labelling tool (same as glare-label; see glare label --help)",
-                        add_help=False)
     return parser
+
+
+def _add_effect_flags(parser: argparse.ArgumentParser) -> None:
+    """The effect's flags, the same for ``glare run`` and ``glare apply``; None where not given, so that a
+    config file's keys (or the defaults) apply."""
+    from glare.gaze import DIRECTIONS, EFFECTS
+
+    parser.add_argument("--effect", choices=EFFECTS)
+    parser.add_argument("--direction", choices=DIRECTIONS, help="which way the glare looks, as seen in the output")
+    parser.add_argument("--intensity", type=float, help="how far the irises go, 0-1 (default 0.85)")
+    parser.add_argument("--squint", type=float, help="how far the upper lids drop during a glare, 0-1 (default 0.35)")
+    parser.add_argument("--seed", type=int, help="makes the anxious darting reproducible")
+    parser.add_argument("--locator", choices=list(LOCATORS), help="pupil locator")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["label"]:
-        from labeler.cli import main as label_main
-
-        return label_main(argv[1:])
     return dispatch(build_parser().parse_args(argv), "glare")
-
-
-def dispatch(args: argparse.Namespace, program: str) -> int:
-    """Runs a parsed subcommand. An expected failure becomes one line on stderr: exit status 1 when a
-    run that had started fails (a camera that stopped), 2 for anything the user can fix by hand."""
-    from glare.capture import CameraStopped
-
-    try:
-        return args.handler(args)
-    except (ValueError, OSError, RuntimeError) as error:
-        print(f"{program} {args.command}: {error}", file=sys.stderr)
-        return 1 if isinstance(error, CameraStopped) else 2
 
 
 if __name__ == "__main__":

@@ -7,27 +7,22 @@ each one, so that the benchmark and the debug overlay can say where the millisec
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from glare.eyes import EyeShape, eyes_from_landmarks, upright_crop
+from glare.eyes import EyeShape
 from glare.faces import FaceTracker, TrackerSettings
 from glare.gaze import Gaze, GazeDirector, GazeSettings
-from glare.overlay import draw_debug
 from glare.pupils import DEFAULT_LOCATOR, Pupil, PupilLocator, make_locator
 from glare.iris import IrisSize, eye_distance_px, fit_iris
 from glare.openness import OpennessGate
+from glare.pipeline import Stopwatch, analyse_photo, locate_pupils
 from glare.render import EyeRedraw, iris_target, render_face
 from glare.render import warm_up as warm_up_renderer
 from glare.results import EyeResult, FaceResult, FrameResult, IrisMove
 from glare.smoothing import OneEuroFilter
-
-ANALYSIS_STAGES = ("faces", "eyes", "pupils")
 
 
 def validate_frame(frame: np.ndarray) -> None:
@@ -45,21 +40,6 @@ class AnalysisSettings:
     """An exported eye model to use instead of the bundled one (the ``model`` locator only)."""
 
 
-class Stopwatch:
-    """Milliseconds per named stage, measured with ``with stopwatch("name"):``."""
-
-    def __init__(self) -> None:
-        self.timings_ms: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings_ms[stage] = self.timings_ms.get(stage, 0.0) + (time.perf_counter() - start) * 1000.0
-
-
 class FaceAnalyser:
     """Faces, eyes and pupils of each frame of a live video (the first three stages)."""
 
@@ -72,17 +52,15 @@ class FaceAnalyser:
     def analyse(self, frame: np.ndarray, time_s: float, stopwatch: Stopwatch) -> FrameResult:
         with stopwatch("faces"):
             faces = self.tracker.update(frame, time_s)
-        with stopwatch("eyes"):
-            eye_pairs = [eyes_from_landmarks(face.landmarks) for face in faces]
-            crops = [[upright_crop(frame, eye, self.locator.geometry) for eye in pair] for pair in eye_pairs]
-        with stopwatch("pupils"):
-            results = []
-            for face, pair, face_crops in zip(faces, eye_pairs, crops):
-                right, left = self.locator.locate(face_crops)
-                results.append(FaceResult(face, EyeResult(pair[0], right), EyeResult(pair[1], left)))
-        result = FrameResult(self._index, time_s, results, stopwatch.timings_ms)
+        result = FrameResult(self._index, time_s, locate_pupils(frame, faces, self.locator, stopwatch),
+                             stopwatch.timings_ms)
         self._index += 1
         return result
+
+    def analyse_photo(self, image: np.ndarray, stopwatch: Stopwatch) -> FrameResult:
+        """A photo on its own: searched at full resolution, nothing taken from or left for other frames."""
+        return FrameResult(0, 0.0, analyse_photo(image, self.tracker.finder, self.locator, stopwatch),
+                           stopwatch.timings_ms)
 
 
 @dataclass
@@ -145,7 +123,7 @@ class Engine:
         self._frames += 1
         stopwatch = Stopwatch()
         analysed = self.analyser.analyse(frame, time_s, stopwatch)
-        effect = self.director.settings.effect
+        moving = self.director.settings.effect != "none"
         with stopwatch("gaze"):
             steadied = [self._steady_pupils(face, time_s) for face in analysed.faces]
             live = {face.face.track_id for face in analysed.faces}
@@ -154,14 +132,39 @@ class Engine:
             self._face_states = {key: state for key, state in self._face_states.items() if key in live}
         with stopwatch("render"):
             output = frame.copy()
-            # Every face's gaze is asked for, even with no effect: it eases back to the real one.
-            gazes = [self.director.gaze(face.face.track_id, time_s) for face in steadied]
-            faces = [self._render_face(frame, output, face, gaze, time_s)
-                     if effect in ("glare", "anxious") or gaze.strength > 0.0 else face
-                     for face, gaze in zip(steadied, gazes)]
-            if effect == "debug":
-                draw_debug(output, FrameResult(analysed.index, time_s, faces, dict(stopwatch.timings_ms)))
+            faces = []
+            for face in steadied:
+                # Every face's gaze is asked for, even with no effect: it eases back to the real one.
+                gaze = self.director.gaze(face.face.track_id, time_s)
+                if moving or gaze.strength > 0.0:
+                    state = self._face_states.get(face.face.track_id)
+                    if state is None:
+                        state = self._face_states[face.face.track_id] = _FaceEffectState(
+                            OpennessGate(), IrisSize(hold_s=self.settings.iris_size_hold_s))
+                    face = self._render_face(frame, output, face, gaze, state, time_s)
+                faces.append(face)
         return output, FrameResult(analysed.index, time_s, faces, stopwatch.timings_ms)
+
+    def process_photo(self, image: np.ndarray) -> tuple[np.ndarray, FrameResult]:
+        """A photo with the effect at full strength (a new array) and what was found in it.
+
+        The photo stands alone: its faces are searched at full resolution, the gaze is where the
+        effect settles (no easing, no fade-in), and nothing is carried over from or to other frames,
+        so photos of a folder never pass for one scene.
+        """
+        validate_frame(image)
+        stopwatch = Stopwatch()
+        analysed = self.analyser.analyse_photo(image, stopwatch)
+        with stopwatch("render"):
+            output = image.copy()
+            faces = []
+            for face in analysed.faces:
+                gaze = self.director.settled_gaze(face.face.track_id)
+                if gaze.strength > 0.0:
+                    state = _FaceEffectState(OpennessGate(rise_s=0.0), IrisSize(hold_s=self.settings.iris_size_hold_s))
+                    face = self._render_face(image, output, face, gaze, state, 0.0)
+                faces.append(face)
+        return output, FrameResult(analysed.index, 0.0, faces, stopwatch.timings_ms)
 
     def _steady_pupils(self, face: FaceResult, time_s: float) -> FaceResult:
         """Found pupils through a One Euro filter per eye, so the moved iris does not shimmer."""
@@ -177,14 +180,10 @@ class Engine:
             steady.append(EyeResult(eye_result.eye, pupil))
         return FaceResult(face.face, steady[0], steady[1])
 
-    def _render_face(self, frame: np.ndarray, output: np.ndarray, face: FaceResult, gaze: Gaze,
-                     time_s: float) -> FaceResult:
+    @staticmethod
+    def _render_face(frame: np.ndarray, output: np.ndarray, face: FaceResult, gaze: Gaze,
+                     state: _FaceEffectState, time_s: float) -> FaceResult:
         """Both eyes of ``face`` redrawn into ``output`` for ``gaze``, or neither; ``frame`` is the untouched input."""
-        track_id = face.face.track_id
-        state = self._face_states.get(track_id)
-        if state is None:
-            state = self._face_states[track_id] = _FaceEffectState(
-                OpennessGate(), IrisSize(hold_s=self.settings.iris_size_hold_s))
         eyes = [eye_result.eye for eye_result in face.eyes]
         pupils = [eye_result.pupil for eye_result in face.eyes]
         amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s)

@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 
 from glare.eye_labels import LabelledFace
-from glare.eyes import eyes_from_landmarks, upright_crop
-from glare.faces import FaceFinder, detection_for_label
+from glare.faces import FaceFinder
+from glare.pipeline import locate_pupils
 from glare.pupils import PupilLocator
 
 THRESHOLDS = (0.025, 0.05, 0.10, 0.25)
@@ -95,15 +95,12 @@ def evaluate(
         if image is None:
             report.unreadable.append(str(face.image))
             continue
-        best = detection_for_label(finder.detect(image, upsample=1), face.box)
-        if best is None:
-            best = face.box
-            report.boxes_from_labels += 1
-        right_eye, left_eye = eyes_from_landmarks(finder.landmarks(image, best))
+        found, detected = finder.face_for_label(image, face.box)
+        report.boxes_from_labels += not detected
         for locator in locators:
-            crops = [upright_crop(image, eye, locator.geometry) for eye in (right_eye, left_eye)]
-            right, left = locator.locate(crops)
-            report.errors[locator.name].append(normalised_error(face, right.centre, left.centre))
+            [pupils] = locate_pupils(image, [found], locator)
+            report.errors[locator.name].append(
+                normalised_error(face, pupils.right_eye.pupil.centre, pupils.left_eye.pupil.centre))
         report.groups.append(f"{image.shape[1]}x{image.shape[0]}")
     return report
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from glare.smoothing import OneEuroFilter, filter_for_strength
 
-LANDMARK_COUNT = 68
+PHOTO_UPSAMPLE = 1
+"""HOG upsampling for photos: faces down to about 40 px wide are found, at four times the cost."""
 
 Box = tuple[float, float, float, float]
 """left, top, right, bottom in frame pixels."""
@@ -67,10 +68,20 @@ class FaceFinder:
         shape = self._predictor(region, dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0))
         return np.array([(p.x + x0, p.y + y0) for p in shape.parts()], dtype=np.float64)
 
-    def find(self, image: np.ndarray, upsample: int = 1) -> list[Face]:
-        """Every face in a still image (gray or BGR), detected at full resolution."""
+    def find(self, image: np.ndarray, upsample: int = PHOTO_UPSAMPLE) -> list[Face]:
+        """Every face in a photo (gray or BGR), searched at full resolution; ids 1, 2... in dlib's order."""
         gray = to_gray(image)
-        return [Face(box, self.landmarks(gray, box)) for box in self.detect(gray, upsample)]
+        return [Face(box, self.landmarks(gray, box), index)
+                for index, box in enumerate(self.detect(gray, upsample), start=1)]
+
+    def face_for_label(self, image: np.ndarray, labelled: Box,
+                       upsample: int = PHOTO_UPSAMPLE) -> tuple[Face, bool]:
+        """The face a hand-labelled box belongs to: the detection that overlaps it most, or (where dlib
+        finds none that does) the labelled box itself; and whether it was detected."""
+        gray = to_gray(image)
+        detected = detection_for_label(self.detect(gray, upsample), labelled)
+        box = detected if detected is not None else labelled
+        return Face(box, self.landmarks(gray, box), 1), detected is not None
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

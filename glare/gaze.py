@@ -15,8 +15,8 @@ from typing import Literal
 
 import numpy as np
 
-Effect = Literal["glare", "anxious", "none", "debug"]
-EFFECTS: tuple[Effect, ...] = ("glare", "anxious", "none", "debug")
+Effect = Literal["glare", "anxious", "none"]
+EFFECTS: tuple[Effect, ...] = ("glare", "anxious", "none")
 Direction = Literal["left", "right", "alternate"]
 DIRECTIONS: tuple[Direction, ...] = ("left", "right", "alternate")
 
@@ -87,6 +87,16 @@ class AnxiousSchedule:
             across = float(self._rng.uniform(-0.25, 0.2)) * self._intensity
             self._fixations.append(_Fixation(last.start_s + duration, (along, across)))
 
+    def first_glance(self) -> tuple[float, float]:
+        """The first fixation off the centre: the anxious gaze a photo shows."""
+        index = 0
+        while True:
+            while index >= len(self._fixations) - 1:
+                self._extend_to(self._fixations[-1].start_s)
+            index += 1
+            if self._fixations[index].target[0] != 0.0:
+                return self._fixations[index].target
+
     def target(self, time_s: float) -> tuple[float, float]:
         self._extend_to(time_s)
         current = self._fixations[0]
@@ -154,6 +164,17 @@ class GazeDirector:
         strength = strength * strength * (3 - 2 * strength)
         squint = settings.squint * abs(state.offset[0]) if settings.effect != "anxious" else 0.0
         return Gaze((float(state.offset[0]), float(state.offset[1])), strength, squint)
+
+    def settled_gaze(self, track_id: int) -> Gaze:
+        """The gaze the effect settles on, at full strength, for a photo: a glare's side (the first
+        side when alternating), or the first glance of face ``track_id``'s anxious darting."""
+        settings = self.settings
+        if settings.effect == "glare":
+            along, across = glare_target(settings, 0.0)
+            return Gaze((along, across), 1.0, settings.squint * abs(along))
+        if settings.effect == "anxious":
+            return Gaze(AnxiousSchedule(settings.seed + track_id, settings.intensity).first_glance(), 1.0, 0.0)
+        return Gaze((0.0, 0.0), 0.0, 0.0)
 
     def forget_all_but(self, track_ids: set[int]) -> None:
         for track_id in list(self._faces):

@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 
 from glare.capture import image_paths
-from glare.eyes import eyes_from_landmarks, upright_crop
 from glare.faces import FaceFinder
+from glare.pipeline import analyse_photo
 from glare.pupils import Pupil, PupilLocator
 
 
@@ -28,11 +28,8 @@ def locate_image(path: Path, finder: FaceFinder, locator: PupilLocator) -> dict:
     image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if image is None:
         return {"image": str(path), "error": "not an image OpenCV can read"}
-    faces = []
-    for face in finder.find(image, upsample=1):
-        right_eye, left_eye = eyes_from_landmarks(face.landmarks)
-        right, left = locator.locate([upright_crop(image, eye, locator.geometry) for eye in (right_eye, left_eye)])
-        faces.append({"box": [round(v) for v in face.box], "right_eye": _eye_record(right), "left_eye": _eye_record(left)})
+    faces = [{"box": [round(v) for v in face.face.box], "right_eye": _eye_record(face.right_eye.pupil),
+              "left_eye": _eye_record(face.left_eye.pupil)} for face in analyse_photo(image, finder, locator)]
     return {"image": str(path), "faces": faces}
 
 

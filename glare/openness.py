@@ -50,5 +50,6 @@ class OpennessGate:
         goal = openness_fade(openness) if self.is_open else 0.0
         elapsed = 0.0 if self._last_time_s is None else max(time_s - self._last_time_s, 0.0)
         self._last_time_s = time_s
-        self.amount = min(goal, self.amount + elapsed / self.rise_s)
+        # rise_s 0 (a photo) means no rise: the amount is the openness's at once.
+        self.amount = goal if self.rise_s <= 0.0 else min(goal, self.amount + elapsed / self.rise_s)
         return self.amount

@@ -1,4 +1,4 @@
-"""Drawings on top of frames: the debug effect (landmarks, pupils, iris circles, timings) and text lines."""
+"""Drawings on the window's copy of a frame: the debug overlay (landmarks, pupils, iris circles, timings) and text lines."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def draw_text_lines(frame: np.ndarray, lines: Sequence[str], corner: str = "top-
 
 
 def draw_debug(frame: np.ndarray, result: FrameResult) -> None:
-    """Landmarks, found pupils, iris circles and where the effect would put them, and per-stage timings."""
+    """Landmarks, face boxes, found pupils (grey where not found) with the iris circle, where the effect
+    drew each iris (magenta), and per-stage timings."""
     for face_result in result.faces:
         for x, y in face_result.face.landmarks:
             cv2.circle(frame, (int(round(x)), int(round(y))), 1, LANDMARK_COLOUR, -1, cv2.LINE_AA)
@@ -47,5 +48,9 @@ def draw_debug(frame: np.ndarray, result: FrameResult) -> None:
             colour = PUPIL_COLOUR if pupil.found else (128, 128, 128)
             cv2.circle(frame, centre, max(int(round(pupil.iris_radius_px)), 1), IRIS_COLOUR, 1, cv2.LINE_AA)
             cv2.drawMarker(frame, centre, colour, cv2.MARKER_CROSS, 6, 1, cv2.LINE_AA)
+            if eye_result.iris is not None and eye_result.iris.rendered:
+                target = (int(round(eye_result.iris.target[0])), int(round(eye_result.iris.target[1])))
+                cv2.circle(frame, target, max(int(round(eye_result.iris.iris_radius_px)), 1), TARGET_COLOUR, 1,
+                           cv2.LINE_AA)
     timings = "  ".join(f"{stage} {ms:.1f}" for stage, ms in result.timings_ms.items())
     draw_text_lines(frame, [f"ms: {timings}  total {result.total_ms:.1f}", f"faces: {len(result.faces)}"], "bottom-left")

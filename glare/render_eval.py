@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from glare.capture import VideoFileSource
-from glare.engine import ANALYSIS_STAGES, Engine, EngineSettings
+from glare.engine import Engine, EngineSettings
+from glare.pipeline import ANALYSIS_STAGES
 from glare.eyes import Eye, EyeShape
 from glare.gaze import GazeSettings
 from glare.iris import IRIS_RADIUS_PER_EYE_DISTANCE, LUMA_BGR, eye_distance_px

@@ -14,11 +14,12 @@ import numpy as np
 
 from glare.capture import CameraSettings, open_source
 from glare.engine import AnalysisSettings, Engine, EngineSettings
+from glare.files import free_path
 from glare.gaze import DIRECTIONS, EFFECTS, GazeSettings
 from glare.overlay import draw_debug, draw_text_lines
 from glare.results import FrameResult
 from glare.pupils import DEFAULT_LOCATOR, LOCATORS
-from glare.sinks import HELP_LINE, Action, SinkError, VideoRecorder, VirtualCameraSink, WindowSink
+from glare.sinks import HELP_LINE, Action, FrameSink, SinkError, VideoRecorder, VirtualCameraSink, WindowSink
 
 
 class SettingsError(ValueError):
@@ -64,6 +65,8 @@ class RunSettings:
     height: int | None = _setting(None, int, "a height in pixels, 16 or more", _at_least(16))
     fps: float | None = _setting(None, (int, float), "frames per second, above 0 and at most 240",
                                  lambda value: 0 < value <= 240)
+    debug: bool = _setting(False, bool, "true or false")
+    """Start with the debug overlay (landmarks, pupils, timings) on the window; ``d`` toggles it."""
     show_fps: bool = _setting(True, bool, "true or false")
     overwrite: bool = _setting(False, bool, "true or false")
     """Whether a recording may replace an existing file; without it each recording takes a free name."""
@@ -109,7 +112,8 @@ class RunSummary:
     recordings: list[tuple[str, int]] = field(default_factory=list)
     """(path, frames written) per recording made."""
     camera_reconnects: int = 0
-    unreadable_images: int = 0
+    skipped: int = 0
+    """Unreadable files, or camera frames that were not images."""
     stopped_by_user: bool = False
 
     def describe(self) -> str:
@@ -118,14 +122,13 @@ class RunSummary:
         lines += [f"recording: {path} ({frames} frames)" for path, frames in self.recordings]
         if self.camera_reconnects:
             lines.append(f"the camera was reopened {self.camera_reconnects} time(s)")
-        if self.unreadable_images:
-            lines.append(f"{self.unreadable_images} unreadable image(s) skipped")
+        if self.skipped:
+            lines.append(f"{self.skipped} unreadable image(s) or frame(s) skipped")
         return "\n".join(lines)
 
 
 def _next_effect(current: str) -> str:
-    cycle = [effect for effect in EFFECTS if effect != "debug"]
-    return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
+    return EFFECTS[(EFFECTS.index(current) + 1) % len(EFFECTS)]
 
 
 def default_recording_path() -> str:
@@ -136,14 +139,14 @@ class Session:
     """One run: holds the toggles the hotkeys change and the sinks opened for them."""
 
     def __init__(self, settings: RunSettings, log: Callable[[str], None] = print,
-                 virtual_camera_backend: str | None = None, fps: float = 30.0):
+                 virtual_camera_backend: str | None = None, fps: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic, wait: Callable[[float], None] = time.sleep):
         self.settings = settings
         self.log = log
-        # "debug" is the overlay with no effect: the overlay belongs to the window, the effect to every output.
-        self.show_debug = settings.effect == "debug"
-        self.effect = "none" if self.show_debug else settings.effect
-        self.engine = Engine(EngineSettings(AnalysisSettings(locator=settings.locator),
-                                            dataclasses.replace(settings.gaze(), effect=self.effect)))
+        # The overlay belongs to the window, the effect to every output.
+        self.show_debug = settings.debug
+        self.effect = settings.effect
+        self.engine = Engine(EngineSettings(AnalysisSettings(locator=settings.locator), settings.gaze()))
         self.mirror = settings.mirror
         self.paused = False
         self.show_fps = settings.show_fps
@@ -159,25 +162,18 @@ class Session:
         self.last_result: FrameResult | None = None
         self._recorded_paths: set[Path] = set()
         self._frame_times: list[float] = []
+        self._clock, self._wait = clock, wait
+        self._file_clock_start: float | None = None
+        """When a played file's time 0 was (or would have been), by ``clock``."""
 
     def _set_effect(self, effect: str) -> None:
         self.effect = effect
         self.engine.gaze_settings = dataclasses.replace(self.engine.gaze_settings, effect=effect)
         self.log(f"effect: {effect}")
 
-    def _recording_path(self, requested: str) -> Path:
-        """``requested``, or the first of name-2.mp4, name-3.mp4... that is free: a recording never replaces
-        an earlier one of this run, nor (without ``overwrite``) any file already there."""
-        first = path = Path(requested)
-        number = 1
-        while path in self._recorded_paths or (path.exists() and not self.settings.overwrite):
-            number += 1
-            path = first.with_name(f"{first.stem}-{number}{first.suffix}")
-        return path
-
     def _start_recording(self, requested: str, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
-        path = self._recording_path(requested)
+        path = free_path(Path(requested), self._recorded_paths, self.settings.overwrite)
         self._recorded_paths.add(path)
         self.recorder = VideoRecorder(path, width, height, self.fps)
         self.log(f"recording to {path}")
@@ -193,6 +189,9 @@ class Session:
                 self.summary.recordings.append((str(self.recorder.path), self.recorder.frames_written))
                 self.log(f"recorded {self.recorder.frames_written} frames to {self.recorder.path}")
             self.recorder = None
+
+    def _outputs(self) -> list[FrameSink]:
+        return [sink for sink in (self.virtual_camera, self.recorder) if sink is not None]
 
     def handle(self, action: Action, frame: np.ndarray) -> bool:
         """Apply one hotkey; False means quit."""
@@ -232,11 +231,12 @@ class Session:
         draw_text_lines(view, lines)
         return view
 
-    def step(self, image: np.ndarray, time_s: float) -> bool:
-        """One frame through the engine and out to every sink; False when the user quits."""
+    def step(self, image: np.ndarray, time_s: float, photo: bool = False) -> bool:
+        """One frame through the engine and out to every sink; False when the user quits. A ``photo``
+        stands alone: the effect at full strength, nothing carried over from the frames before."""
         if self.mirror:
             image = cv2.flip(image, 1)
-        output, result = self.engine.process(image, time_s)
+        output, result = self.engine.process_photo(image) if photo else self.engine.process(image, time_s)
         self.last_output, self.last_result = output, result
         self.summary.frames += 1
         self.summary.frames_with_faces += bool(result.faces)
@@ -246,11 +246,10 @@ class Session:
                 height, width = output.shape[:2]
                 self.virtual_camera = VirtualCameraSink(width, height, self.fps, backend=self.virtual_camera_backend)
                 self.log(f"virtual camera: {self.virtual_camera.device}")
-            self.virtual_camera.send(output)
         if self.settings.record and self.summary.frames == 1:
             self._start_recording(self.settings.record, output)
-        if self.recorder is not None:
-            self.recorder.write(output)
+        for sink in self._outputs():
+            sink.send(output, time_s)
         if not self.settings.window:
             return True
         if self.window is None:
@@ -265,19 +264,34 @@ class Session:
                     return False
         return True
 
+    def pace(self, time_s: float) -> None:
+        """Holds a file's frame until its time comes, so that a window or a virtual camera plays the file
+        at its own rate. A frame that comes late is not waited for, and nothing catches up by skipping:
+        the file's clock starts again from it (after a slow frame, or a pause)."""
+        now = self._clock()
+        due = now if self._file_clock_start is None else self._file_clock_start + time_s
+        if due > now:
+            self._wait(due - now)
+        else:
+            self._file_clock_start = now - time_s
+
     def run(self) -> RunSummary:
         s = self.settings
         source = open_source(s.camera, s.input, CameraSettings(width=s.width, height=s.height, fps=s.fps))
         self.fps = float(s.fps or source.fps)
         try:
+            # A webcam comes at its own pace; a file is played at its rate only to someone watching.
+            paced = not source.live and (s.window or s.virtual_camera)
             for captured in source.frames():
-                if not self.step(captured.image, captured.time_s):
+                if paced:
+                    self.pace(captured.time_s)
+                if not self.step(captured.image, captured.time_s, photo=source.photos):
                     break
         finally:
             source.close()
             self.close()
-        self.summary.camera_reconnects = getattr(source, "reconnects", 0)
-        self.summary.unreadable_images = len(getattr(source, "skipped", []))
+        self.summary.camera_reconnects = source.reconnects
+        self.summary.skipped = source.skipped
         return self.summary
 
     def close(self) -> None:

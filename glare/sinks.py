@@ -6,11 +6,13 @@ needs another format. Each is a context manager that always releases what it ope
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -18,6 +20,16 @@ import numpy as np
 
 class SinkError(RuntimeError):
     pass
+
+
+class FrameSink(Protocol):
+    """Where effect frames go besides the window: a virtual camera, a recording."""
+
+    def send(self, frame: np.ndarray, time_s: float) -> None:
+        """One BGR uint8 frame, captured ``time_s`` seconds into the run."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class Action(Enum):
@@ -127,7 +139,8 @@ class VirtualCameraSink:
         self.device = self._camera.device
         self.size = (width, height)
 
-    def send(self, frame: np.ndarray) -> None:
+    def send(self, frame: np.ndarray, time_s: float = 0.0) -> None:
+        """Sent at once: the camera's consumers pace themselves, and a late frame is better than none."""
         if (frame.shape[1], frame.shape[0]) != self.size:
             frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA)
         self._camera.send(np.ascontiguousarray(frame))
@@ -149,8 +162,18 @@ class RecordingSettings:
     preset: str = "veryfast"
 
 
+MAX_GAP_FILL_S = 1.0
+"""A gap between captured frames up to this long is filled by holding the last frame; a longer one
+(a pause, a camera being reopened) is cut, so the clip does not freeze for its length."""
+
+
 class VideoRecorder:
-    """An MP4 that browsers and players open: H.264 in yuv420p, at the source's frame rate.
+    """An MP4 that browsers and players open: H.264 in yuv420p, its time true to the capture's.
+
+    The file has a constant frame rate (``fps``, the source's), and frames are placed by their
+    capture time: a webcam that delivers fewer frames than it promises (15 of a nominal 30 in dim
+    light) has each frame held for as long as it was on screen, and one that delivers more has the
+    surplus dropped, so the clip plays at the speed it was filmed.
 
     OpenCV's own writer cannot encode H.264 in its PyPI builds, so frames go through the ffmpeg
     that ``imageio-ffmpeg`` ships. The MP4 is fragmented, a fragment at each keyframe and a
@@ -165,7 +188,14 @@ class VideoRecorder:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.size = (width, height)
+        self.fps = fps
         self.frames_written = 0
+        """Frames in the file: held copies included, dropped frames not."""
+        self.frames_dropped = 0
+        """Frames that came sooner than the file's frame rate has room for."""
+        self._first_time_s: float | None = None
+        self._cut_s = 0.0
+        self._last: np.ndarray | None = None
         self._writer = imageio_ffmpeg.write_frames(
             str(self.path), self.size, fps=fps, codec="libx264", pix_fmt_in="bgr24", pix_fmt_out="yuv420p",
             macro_block_size=1, quality=None,
@@ -177,10 +207,26 @@ class VideoRecorder:
         )
         self._writer.send(None)
 
-    def write(self, frame: np.ndarray) -> None:
+    def send(self, frame: np.ndarray, time_s: float) -> None:
+        """Adds ``frame``, captured at ``time_s`` seconds, at its place in the clip's time."""
         if (frame.shape[1], frame.shape[0]) != self.size:
             raise SinkError(f"recording is {self.size[0]}x{self.size[1]} but a frame is {frame.shape[1]}x{frame.shape[0]}")
-        self._writer.send(np.ascontiguousarray(frame))
+        if self._first_time_s is None:
+            self._first_time_s = time_s
+        # Half up, not Python's half to even, so a steady rate keeps a steady pattern of holds and drops.
+        slot = math.floor((time_s - self._first_time_s - self._cut_s) * self.fps + 0.5)
+        if slot - self.frames_written > MAX_GAP_FILL_S * self.fps:
+            # A long gap: cut it rather than hold the last frame through it.
+            self._cut_s += (slot - self.frames_written) / self.fps
+            slot = self.frames_written
+        if slot < self.frames_written:
+            self.frames_dropped += 1
+            return
+        while self._last is not None and self.frames_written < slot:
+            self._writer.send(self._last)
+            self.frames_written += 1
+        self._last = np.ascontiguousarray(frame)
+        self._writer.send(self._last)
         self.frames_written += 1
 
     def close(self) -> None:

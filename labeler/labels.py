@@ -30,11 +30,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from glare.eye_labels import LabelFileError
+from glare.files import write_atomically
 
 FORMAT = "glare-labels"
 VERSION = 1
@@ -103,21 +103,6 @@ class LabelFile:
 
     def save(self) -> None:
         write_atomically(self.path, json.dumps(self.to_json(), indent=1) + "\n")
-
-
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Replace ``path`` with ``content`` so that readers see the old file or the new one, never a mix."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb" if isinstance(content, bytes) else "w") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _parse_point(where: str, raw: object) -> LabelledPoint:

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from glare.eyes import CropGeometry, Eye, EyeCrop, eyes_from_landmarks, rescale_points, upright_crop
+from glare.eyes import CropGeometry, Eye, EyeCrop, rescale_points
 from labeler.session import Predictor
 
 PREDICTORS = ("model", "meanshift", "none")
@@ -20,6 +20,7 @@ PREDICTORS = ("model", "meanshift", "none")
 
 def _face_predictor(locator_name: str) -> Predictor:
     from glare.faces import FaceFinder
+    from glare.pipeline import largest_face, locate_pupils
     from glare.pupils import make_locator
 
     finder, locator = FaceFinder(), make_locator(locator_name)
@@ -28,13 +29,11 @@ def _face_predictor(locator_name: str) -> Predictor:
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         if image is None:
             return {}
-        faces = finder.find(image, upsample=1)
-        if not faces:
+        largest = largest_face(finder.find(image))
+        if largest is None:
             return {}
-        largest = max(faces, key=lambda face: (face.box[2] - face.box[0]) * (face.box[3] - face.box[1]))
-        right_eye, left_eye = eyes_from_landmarks(largest.landmarks)
-        right, left = locator.locate([upright_crop(image, eye, locator.geometry) for eye in (right_eye, left_eye)])
-        return {"right_pupil": right.centre, "left_pupil": left.centre}
+        [face] = locate_pupils(image, [largest], locator)
+        return {"right_pupil": face.right_eye.pupil.centre, "left_pupil": face.left_eye.pupil.centre}
 
     return predict
 

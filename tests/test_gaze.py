@@ -75,3 +75,12 @@ def test_every_effect_change_eases_including_to_and_from_none():
     easing_in = [director.gaze(1, next(times)) for _ in range(30)]
     assert -0.5 < easing_in[0].offset[0] < 0.0
     assert easing_in[-1].offset[0] == pytest.approx(-0.8, abs=0.01)
+
+
+def test_a_photo_gets_the_gaze_the_effect_settles_on_at_full_strength():
+    glare = GazeDirector(GazeSettings(effect="glare", direction="right", intensity=0.8, squint=0.5)).settled_gaze(1)
+    assert glare.offset == (0.8, 0.0) and glare.strength == 1.0 and glare.squint == pytest.approx(0.4)
+    anxious = [GazeDirector(GazeSettings(effect="anxious", seed=seed)).settled_gaze(1) for seed in range(20)]
+    assert all(gaze.strength == 1.0 and abs(gaze.offset[0]) >= 0.6 * 0.85 for gaze in anxious)
+    assert {gaze.offset[0] > 0 for gaze in anxious} == {True, False}, "glances go either way, by seed"
+    assert GazeDirector(GazeSettings(effect="none")).settled_gaze(1).strength == 0.0

@@ -83,10 +83,62 @@ def test_a_recording_has_every_frame_at_the_source_rate(tmp_path):
     path = tmp_path / "clip.mp4"
     with VideoRecorder(path, 161, 121, 24.0) as recorder:
         for index in range(37):
-            recorder.write(np.full((121, 161, 3), index * 6, np.uint8))
+            recorder.send(np.full((121, 161, 3), index * 6, np.uint8), index / 24.0)
     count, fps, fourcc = _probe(path)
     assert count == 37 and fps == pytest.approx(24.0)
     assert int(fourcc).to_bytes(4, "little") in (b"avc1", b"h264", b"H264")
+
+
+CODE_BITS = 7
+
+
+def _coded_frame(number: int) -> np.ndarray:
+    """A frame that carries ``number`` as black and white stripes, which H.264 keeps exactly."""
+    frame = np.zeros((48, 16 * CODE_BITS, 3), np.uint8)
+    for bit in range(CODE_BITS):
+        if number >> bit & 1:
+            frame[:, 16 * bit:16 * (bit + 1)] = 255
+    return frame
+
+
+def _numbers(path: Path) -> list[int]:
+    """The number each frame of a recording of ``_coded_frame``s carries."""
+    capture = cv2.VideoCapture(str(path))
+    numbers = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        stripes = frame[:, :, 1].reshape(frame.shape[0], CODE_BITS, 16)[:, :, 4:12].mean(axis=(0, 2))
+        numbers.append(sum(1 << bit for bit in range(CODE_BITS) if stripes[bit] > 128))
+    capture.release()
+    return numbers
+
+
+def test_a_recording_keeps_the_time_of_a_camera_slower_or_faster_than_its_nominal_rate(tmp_path):
+    """A '30 fps' camera that delivers 15 fps has each frame held twice; one that delivers 60 has every
+    second frame dropped: either way a clip plays for as long as it was filmed."""
+    slow, fast = tmp_path / "slow.mp4", tmp_path / "fast.mp4"
+    width = 16 * CODE_BITS
+    with VideoRecorder(slow, width, 48, 30.0) as recorder:
+        for index in range(30):
+            recorder.send(_coded_frame(index), 5.0 + index / 15.0)
+    with VideoRecorder(fast, width, 48, 30.0) as recorder:
+        for index in range(60):
+            recorder.send(_coded_frame(index), index / 60.0)
+    assert _numbers(slow) == [index // 2 for index in range(59)]
+    # Each slot of the file keeps the first frame that reaches it (half a slot early at most).
+    assert _numbers(fast) == [0] + [2 * slot - 1 for slot in range(1, 31)]
+    assert recorder.frames_dropped == 60 - 31
+
+
+def test_a_long_gap_in_a_recording_is_cut_not_frozen(tmp_path):
+    path = tmp_path / "paused.mp4"
+    with VideoRecorder(path, 16 * CODE_BITS, 48, 10.0) as recorder:
+        for index, time_s in enumerate([0.0, 0.1, 0.2, 0.5, 30.0, 30.1]):
+            recorder.send(_coded_frame(index), time_s)
+    # 0.2 -> 0.5 is held (two copies of the 0.2 frame); 0.5 -> 30 s (a pause) is cut.
+    assert _numbers(path) == [0, 1, 2, 2, 2, 3, 4, 5]
 
 
 def test_glare_run_records_every_frame_of_the_woman_video(tmp_path, woman_video):
@@ -143,13 +195,15 @@ class _FlakyCapture:
 
 
 class _FakeClock:
-    """Time that passes only when the camera source waits (and a little per read)."""
+    """Time that passes only when the camera source waits (and ``tick`` each time it is read)."""
 
-    def __init__(self):
+    def __init__(self, tick=0.0):
         self.now = 0.0
+        self.tick = tick
         self.waits = []
 
     def __call__(self):
+        self.now += self.tick
         return self.now
 
     def wait(self, seconds):
@@ -214,7 +268,7 @@ def test_frames_that_are_not_images_are_skipped_and_counted():
             frames.append(frame)
     assert [f.image.shape for f in frames] == [(48, 64, 3), (48, 64, 3), (36, 40, 3), (48, 64, 3)]
     assert all(f.image.dtype == np.uint8 for f in frames)
-    assert camera.bad_frames == 2
+    assert camera.skipped == 2
 
 
 def test_a_stopped_camera_ends_glare_run_with_status_1_and_a_message(monkeypatch, capsys, tmp_path):
@@ -222,7 +276,8 @@ def test_a_stopped_camera_ends_glare_run_with_status_1_and_a_message(monkeypatch
 
     class Stalling(CameraSource):
         def __init__(self, settings):
-            clock = _FakeClock()
+            # A frame interval a read: frames taken at one instant would share a slot of the recording.
+            clock = _FakeClock(tick=1 / 30)
             captures = iter([_FlakyCapture()] + [_OpensButNeverDelivers() for _ in range(50)])
             super().__init__(dataclasses.replace(settings, stall_timeout_s=2.0), opener=lambda _: next(captures),
                              wait=clock.wait, clock=clock, log=lambda _: None)
@@ -255,7 +310,7 @@ def test_the_demo_writes_a_clip_and_a_before_after_picture(tmp_path):
     ("virtual-camera = 1", "setting virtual-camera = 1 is not allowed: use true or false"),
     ("camera = true", "setting camera = True is not allowed: use a webcam index"),
     ("width = -5", "setting width = -5 is not allowed: use a width in pixels, 16 or more"),
-    ('effect = "sparkle"', "setting effect = 'sparkle' is not allowed: use one of glare, anxious, none, debug"),
+    ('effect = "sparkle"', "setting effect = 'sparkle' is not allowed: use one of glare, anxious, none"),
     ("fps = 0", "setting fps = 0 is not allowed: use frames per second"),
     ("efect = 'glare'", "unknown keys efect"),
 ])
@@ -283,10 +338,10 @@ def test_each_recording_takes_a_new_file_and_an_existing_one_is_kept(tmp_path):
     frame = np.zeros((48, 64, 3), np.uint8)
     try:
         session.step(frame, 0.0)  # --record starts at the first frame
-        session.step(frame, 0.1)
+        session.step(frame, 1 / 30)
         for _ in range(2):  # r stops, r starts again
             session.handle(Action.TOGGLE_RECORDING, frame)
-        session.step(frame, 0.2)
+        session.step(frame, 2 / 30)
     finally:
         session.close()
     assert existing.read_bytes() == b"an earlier clip"
@@ -319,7 +374,7 @@ import numpy as np
 from glare.sinks import VideoRecorder
 recorder = VideoRecorder(sys.argv[1], 96, 64, 30.0)
 for index in range(150):
-    recorder.write(np.full((64, 96, 3), index, np.uint8))
+    recorder.send(np.full((64, 96, 3), index, np.uint8), index / 30.0)
 # ffmpeg (which imageio-ffmpeg starts in a process group of its own) and then this process, as a
 # crash of the machine's session or `kill -9` of both would: nothing gets to finish the file.
 with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as children:
@@ -396,3 +451,32 @@ def test_the_preview_opens_at_the_video_size_shrunk_only_to_fit():
     assert preview_size((1920, 1080)) == (1280, 720)
     # A portrait video is shrunk by its height, and keeps its ratio.
     assert preview_size((1080, 1920)) == (405, 720)
+
+
+def test_a_file_shown_live_is_paced_at_its_own_rate_and_never_catches_up():
+    clock = _FakeClock()
+    session = Session(RunSettings(input="unused", window=False, virtual_camera=True), log=lambda _: None,
+                      clock=clock, wait=clock.wait)
+    for index in range(3):
+        session.pace(10.0 + index / 25)  # a 25 fps file, its first frame at 10 s
+    assert clock.waits == pytest.approx([0.04, 0.04])
+    clock.now += 1.0  # a slow frame (or a pause): a second late
+    session.pace(10.0 + 3 / 25)
+    session.pace(10.0 + 4 / 25)
+    assert clock.waits == pytest.approx([0.04, 0.04, 0.04]), "the late frame is shown at once, the next one a frame later"
+
+
+def test_glare_run_paces_a_file_only_for_a_window_or_a_virtual_camera(woman_video, tmp_path):
+    """Recording a file alone runs as fast as it can; sending it to a virtual camera plays it at its rate."""
+    waits = {}
+    for name, settings in (("record", RunSettings(input=str(woman_video), window=False, record=str(tmp_path / "a.mp4"))),
+                           ("camera", RunSettings(input=str(woman_video), window=False, virtual_camera=True))):
+        waits[name] = []
+        session = Session(settings, log=lambda _: None, wait=waits[name].append)
+        session.step = lambda image, time_s, photo=False: time_s < 0.3  # the first ten frames, no engine
+        assert session.run().frames == 0
+    assert waits["record"] == []
+    # The waits here do not pass time, so each frame waits one frame interval longer than the one before.
+    interval = 1 / cv2.VideoCapture(str(woman_video)).get(cv2.CAP_PROP_FPS)
+    assert len(waits["camera"]) >= 8
+    assert np.diff(waits["camera"]) == pytest.approx(interval, abs=0.01)

@@ -11,7 +11,7 @@ from labeler.cli import images_from, main as label_main
 def test_label_refuses_a_broken_label_file_and_leaves_it(tmp_path, capsys):
     cv2.imwrite(str(tmp_path / "a.png"), np.zeros((40, 64), np.uint8))
     (tmp_path / "labels.json").write_text("{not json")
-    assert glare_main(["label", str(tmp_path), "--predict", "none"]) == 2
+    assert label_main([str(tmp_path), "--predict", "none"]) == 2
     assert "not valid JSON" in capsys.readouterr().err
     assert (tmp_path / "labels.json").read_text() == "{not json"
 

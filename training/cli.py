@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from glare.cli import dispatch
+    from glare.commands import dispatch
 
     return dispatch(build_parser().parse_args(argv), "glare-train")
 

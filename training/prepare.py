@@ -34,9 +34,10 @@ import numpy as np
 from glare.capture import image_paths
 from glare.eye_labels import group_key, read_eye_centres, split_of
 from glare.eyes import CropGeometry, Eye, EyeCrop, apply_affine, eyes_from_landmarks, rescale_points, upright_crop
-from glare.faces import Box, FaceFinder, detection_for_label
+from glare.faces import Box, Face, FaceFinder
 from glare.pupils.meanshift import MeanShiftLocator
-from labeler.labels import POINT_SETS, read_label_file, write_atomically
+from glare.files import write_atomically
+from labeler.labels import POINT_SETS, read_label_file
 
 POINT_NAMES = ("corner_image_left", "corner_image_right", "pupil")
 """The three points every sample carries, in this order, in crop pixels."""
@@ -120,19 +121,17 @@ def read_fine_labels(paths: Iterable[Path]) -> tuple[dict[Path, FineFace], dict[
     return faces, crops
 
 
-def _matching_box(detections: list[Box], fine: FineFace, finder: FaceFinder, image: np.ndarray) -> Box | None:
-    """The detection the hand label belongs to: best overlap with its box, else nearest eyes to its pupils."""
-    if fine.box is not None:
-        return detection_for_label(detections, fine.box) or fine.box
+def _faces_nearest_labels(faces: list[Face], fine: FineFace) -> list[Face]:
+    """The one face hand-labelled pupils (with no face box) belong to: the one whose eyes lie nearest them."""
     labelled = [(side, np.array(p)) for side, p in enumerate((fine.right_pupil, fine.left_pupil)) if p is not None]
-    if not detections or not labelled:
-        return None
+    if not faces or not labelled:
+        return []
 
-    def distance(box: Box) -> float:
-        eyes = eyes_from_landmarks(finder.landmarks(image, box))
+    def distance(face: Face) -> float:
+        eyes = eyes_from_landmarks(face.landmarks)
         return max(float(np.abs(eyes[side].centre - pupil).max()) for side, pupil in labelled)
 
-    return min(detections, key=distance)
+    return [min(faces, key=distance)]
 
 
 def _crop_points(crop: EyeCrop, pupil: np.ndarray) -> np.ndarray:
@@ -158,15 +157,16 @@ class EyeSampler:
         if resolved in self.fine_crops:
             return [self._crop_sample(image, self.fine_crops[resolved])]
         fine = self.fine_faces.get(resolved)
-        detections = self.finder.detect(image, self.settings.upsample)
-        if fine is not None:
-            box = _matching_box(detections, fine, self.finder, image)
-            boxes = [box] if box is not None else []
+        if fine is not None and fine.box is not None:
+            # The labelled box stands in where dlib finds no face overlapping it.
+            faces = [self.finder.face_for_label(image, fine.box, self.settings.upsample)[0]]
         else:
-            boxes = detections
+            faces = self.finder.find(image, self.settings.upsample)
+            if fine is not None:
+                faces = _faces_nearest_labels(faces, fine)
         found = []
-        for face_index, box in enumerate(boxes):
-            eyes = eyes_from_landmarks(self.finder.landmarks(image, box))
+        for face_index, face in enumerate(faces):
+            eyes = eyes_from_landmarks(face.landmarks)
             fine_pupils = (fine.right_pupil, fine.left_pupil) if fine else (None, None)
             for eye, fine_pupil in zip(eyes, fine_pupils):
                 sample = self._eye_sample(image, eye, fine_pupil, fine.source if fine else None)

@@ -49,8 +49,11 @@ def _eval(args: argparse.Namespace) -> int:
     report = evaluate(faces, locators, progress=lambda i: i % 200 == 0 and print(f"  {i}/{len(faces)}", file=sys.stderr),
                       grayscale_copies=args.grayscale_copies)
     print(format_table(report))
-    save_cumulative_plot(report, Path(args.plot), title=f"Pupil localisation, split {args.split}")
-    print(f"cumulative error plot: {args.plot}")
+    try:
+        save_cumulative_plot(report, Path(args.plot), title=f"Pupil localisation, split {args.split}")
+        print(f"cumulative error plot: {args.plot}")
+    except ModuleNotFoundError:
+        print("cumulative error plot skipped: it needs matplotlib (pip install 'glare[eval]')", file=sys.stderr)
     return 0
 
 

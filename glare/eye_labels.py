@@ -16,7 +16,6 @@ from typing import Literal
 import numpy as np
 
 Split = Literal["train", "val", "test"]
-SPLITS: tuple[Split, ...] = ("train", "val", "test")
 SPLIT_SHARES = {"train": 0.70, "val": 0.15, "test": 0.15}
 
 

@@ -1,15 +1,24 @@
-"""Eye openness: when the effect may move a face's irises, and by how much.
+"""Eye openness, and every threshold on it, in one place.
 
-Openness is the lid gap over the corner-to-corner width (``Eye.openness``): about 0.3 for an
-open eye, under 0.15 in a blink. The effect is decided per face, from the less open eye, so
-both eyes move together or neither does; it fades with openness so a half-closed eye gets a
-smaller move, and a gate with hysteresis keeps it from flickering at the threshold.
+Openness is the lid gap over the corner-to-corner width (``Eye.openness``, from the six eye
+landmarks): about 0.3 for an open eye, under 0.15 in a blink. Two things depend on it:
+
+- **How much a locator trusts a pupil it found** (``pupil_visibility``): nothing below
+  ``SHUT_OPENNESS`` (the lids cover the pupil), fully from ``VISIBLE_OPENNESS`` up.
+- **Whether and how much the effect moves a face's irises** (``OpennessGate``): decided per face,
+  from the less open eye, so both eyes move together or neither does; never below
+  ``CLOSED_OPENNESS``; fading with openness up to ``OPEN_OPENNESS`` so a half-closed eye gets a
+  smaller move; with hysteresis so it does not flicker at the threshold.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SHUT_OPENNESS = 0.08
+"""Eyes less open than this show no pupil: a locator's answer there gets confidence 0."""
+VISIBLE_OPENNESS = 0.18
+"""From this openness up the lids leave the pupil whole: a locator's confidence is not lowered."""
 CLOSED_OPENNESS = 0.15
 """Eyes less open than this are closed or blinking: their pixels are never changed."""
 REOPEN_OPENNESS = 0.18
@@ -20,6 +29,12 @@ MIN_CONFIDENCE = 0.2
 """A pupil found with less confidence than this stops the effect for its face..."""
 RESUME_CONFIDENCE = 0.3
 """...until both pupils are found with at least this much again."""
+
+
+def pupil_visibility(openness: float) -> float:
+    """How much of a pupil the lids leave to see, in [0, 1]: 0 at ``SHUT_OPENNESS``, 1 from ``VISIBLE_OPENNESS``
+    up, linear in between. Every locator's confidence is scaled by it."""
+    return min(max((openness - SHUT_OPENNESS) / (VISIBLE_OPENNESS - SHUT_OPENNESS), 0.0), 1.0)
 
 
 def openness_fade(openness: float) -> float:

@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from labeler.labels import POINT_SETS, open_label_file
-from labeler.predict import PREDICTORS
+from glare.labeler.labels import POINT_SETS, open_label_file
+from glare.labeler.predict import PREDICTORS
 
 
 def images_from(source: Path) -> list[Path]:
@@ -63,9 +63,9 @@ def log(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        from labeler.predict import make_predictor
-        from labeler.session import LabellingSession
-        from labeler.window import LabelWindow
+        from glare.labeler.predict import make_predictor
+        from glare.labeler.session import LabellingSession
+        from glare.labeler.window import LabelWindow
         from glare.sinks import display_available
 
         source = Path(args.source)

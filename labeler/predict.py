@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from glare.eyes import CropGeometry, Eye, EyeCrop, rescale_points
-from labeler.session import Predictor
+from glare.labeler.session import Predictor
 
 PREDICTORS = ("model", "meanshift", "none")
 

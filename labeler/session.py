@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from labeler.labels import ImageLabels, LabelFile, LabelledPoint, now_iso
+from glare.labeler.labels import ImageLabels, LabelFile, LabelledPoint, now_iso
 
 Predictor = Callable[[Path], dict[str, tuple[float, float]]]
 """Image path -> predicted points by name (an empty dict when it has no answer)."""

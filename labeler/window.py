@@ -12,8 +12,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from labeler.labels import LabelledPoint
-from labeler.session import HAND, LabellingSession
+from glare.labeler.labels import LabelledPoint
+from glare.labeler.session import HAND, LabellingSession
 
 TITLE = "glare-label"
 HELP = ("click: set/move point  drag: adjust  +/-: zoom",

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from labeler.labels import LabelFileError, open_label_file, read_label_file
-from labeler.session import HAND, LabellingSession
+from glare.labeler.labels import LabelFileError, open_label_file, read_label_file
+from glare.labeler.session import HAND, LabellingSession
 
 
 @pytest.fixture()
@@ -137,7 +137,7 @@ def test_predictors_for_faces_and_for_eye_crops(tmp_path):
     from pathlib import Path
 
     from conftest import synthetic_eye_frame
-    from labeler.predict import make_predictor
+    from glare.labeler.predict import make_predictor
 
     astronaut = Path(__file__).resolve().parent.parent / "glare" / "assets" / "astronaut.jpg"
     face_points = make_predictor("meanshift", "pupils")(astronaut)
@@ -154,7 +154,7 @@ def test_predictors_for_faces_and_for_eye_crops(tmp_path):
 
 
 def test_the_window_maps_clicks_and_magnifies_round_the_cursor(tmp_path):
-    from labeler.window import MAGNIFIER_PX, LabelWindow
+    from glare.labeler.window import MAGNIFIER_PX, LabelWindow
 
     image = np.zeros((300, 400, 3), np.uint8)
     image[80, 57] = (255, 255, 255)

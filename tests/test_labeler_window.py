@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from labeler.window import fit_zoom
+from glare.labeler.window import fit_zoom
 from xvfb import AppLog, needs_xvfb, xdotool
 
 pytestmark = needs_xvfb
@@ -30,7 +30,7 @@ def crops(tmp_path):
 
 def _start(display, folder, first_shown="showing image 2/4: eye_0.png"):
     env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1"}
-    app = subprocess.Popen([sys.executable, "-m", "labeler.cli", str(folder), "--points", "pupil", "--predict", "none"],
+    app = subprocess.Popen([sys.executable, "-m", "glare.labeler.cli", str(folder), "--points", "pupil", "--predict", "none"],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     log = AppLog(app)
     log.wait_for("labelling ")

@@ -1,5 +1,6 @@
 """The openness gate: blinks stop the effect at once, it comes back eased, and never flickers."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -42,3 +43,25 @@ def test_an_unsure_pupil_stops_the_effect_with_hysteresis():
     assert gate.update(0.3, 0.1, 20 / 30) == 0.0
     assert gate.update(0.3, 0.25, 21 / 30) == 0.0
     assert gate.update(0.3, 0.5, 22 / 30) > 0.0
+
+
+def test_every_locator_trusts_a_pupil_by_the_same_openness():
+    """One visibility ramp for every locator: a nearly shut eye's pupil has no confidence from any of them."""
+    from glare.eyes import Eye, upright_crop
+    from glare.openness import SHUT_OPENNESS, VISIBLE_OPENNESS, pupil_visibility
+    from glare.pupils import make_locator
+
+    assert pupil_visibility(SHUT_OPENNESS) == 0.0 and pupil_visibility(VISIBLE_OPENNESS) == 1.0
+    assert SHUT_OPENNESS < CLOSED_OPENNESS < VISIBLE_OPENNESS <= REOPEN_OPENNESS < OPEN_OPENNESS
+    frame = np.full((120, 160, 3), 210, np.uint8)
+    cv2.circle(frame, (80, 60), 9, (40, 40, 40), -1)
+    for openness, expect_confidence in ((0.05, False), (0.3, True)):
+        half_height = openness * 60 / 2  # the lid gap over the 60 px width is the openness
+        contour = np.array([[50, 60], [70, 60 - half_height], [90, 60 - half_height], [110, 60],
+                            [90, 60 + half_height], [70, 60 + half_height]], np.float64)
+        eye = Eye("right", contour)
+        for name in ("model", "meanshift"):
+            locator = make_locator(name)
+            [pupil] = locator.locate([upright_crop(frame, eye, locator.geometry)])
+            assert eye.openness == pytest.approx(openness)
+            assert (pupil.confidence > 0.0) == expect_confidence, (name, eye.openness)

@@ -4,8 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from glare.cli import main as glare_main
-from labeler.cli import images_from, main as label_main
+from glare.labeler.cli import images_from, main as label_main
 
 
 def test_label_refuses_a_broken_label_file_and_leaves_it(tmp_path, capsys):
@@ -33,7 +32,7 @@ def test_a_manifest_lists_its_photos_once_in_order(tmp_path):
 
 def test_train_cli_reports_a_missing_folder(tmp_path, capsys):
     pytest.importorskip("tensorflow")
-    from training.cli import main as train_main
+    from glare.training.cli import main as train_main
 
     assert train_main(["prepare", "--images", str(tmp_path / "nowhere"), "--out", str(tmp_path / "eyes")]) == 2
     assert "does not exist" in capsys.readouterr().err

@@ -16,14 +16,14 @@ from glare.settings import shared_data_dir
 
 
 def _prepare_settings(args: argparse.Namespace):
-    from training.prepare import PrepareSettings
+    from glare.training.prepare import PrepareSettings
 
     return PrepareSettings(out=Path(args.out), images=tuple(Path(p) for p in args.images),
                            labels=tuple(Path(p) for p in args.labels), workers=args.workers, limit=args.limit)
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from training.prepare import prepare
+    from glare.training.prepare import prepare
 
     summary = prepare(_prepare_settings(args), fresh=args.fresh)
     print(summary.describe())
@@ -32,8 +32,8 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def _train_settings(args: argparse.Namespace):
-    from training.model import ModelSettings
-    from training.train import StageSettings, TrainSettings
+    from glare.training.model import ModelSettings
+    from glare.training.train import StageSettings, TrainSettings
 
     return TrainSettings(
         dataset=Path(args.dataset), out=Path(args.out),
@@ -44,7 +44,7 @@ def _train_settings(args: argparse.Namespace):
 
 
 def _train(args: argparse.Namespace) -> int:
-    from training.train import train
+    from glare.training.train import train
 
     result = train(_train_settings(args))
     print(f"model: {result.model_path}\ncurves: {result.curves_png}\n"
@@ -53,22 +53,21 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from training.data import load_samples, select
-    from training.export import export
+    from glare.training.data import load_samples, select
+    from glare.training.export import export
 
     everything = load_samples(Path(args.dataset))
     samples = select(everything, "val", fine=True)
     if not len(samples):
         samples = everything
-    for check in export(Path(args.model), Path(args.out), samples.crops[: args.parity_samples], args.variants):
-        print(f"{check.variant}: parity on {check.samples} crops: max {check.max_abs_px:.4f} px, "
-              f"mean {check.mean_abs_px:.4f} px")
+    check = export(Path(args.model), Path(args.out), samples.crops[: args.parity_samples])
+    print(f"parity with Keras on {check.samples} crops: max {check.max_abs_px:.4f} px, mean {check.mean_abs_px:.4f} px")
     print(f"exported to {args.out}")
     return 0
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from training.reproduce import reproduce
+    from glare.training.reproduce import reproduce
 
     card = reproduce(Path(args.data), Path(args.work), Path(args.install_to) if args.install_to else None,
                      quick=args.quick)
@@ -113,11 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_options(train)
     train.set_defaults(handler=_train)
 
-    export = commands.add_parser("export", help="TFLite export (float and int8) with a parity check")
+    export = commands.add_parser("export", help="TFLite export with a parity check")
     export.add_argument("--model", required=True, help="a model.keras from 'train'")
-    export.add_argument("--dataset", required=True, help="the prepared dataset (crops for calibration and parity)")
+    export.add_argument("--dataset", required=True, help="the prepared dataset (crops for the parity check)")
     export.add_argument("--out", required=True)
-    export.add_argument("--variants", nargs="+", choices=["float", "int8"], default=["float", "int8"])
     export.add_argument("--parity-samples", type=int, default=500)
     export.set_defaults(handler=_export)
 

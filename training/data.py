@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.prepare import COARSE_SOURCE, iter_chunks
+from glare.training.prepare import COARSE_SOURCE, iter_chunks
 
 
 @dataclass

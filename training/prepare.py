@@ -37,7 +37,7 @@ from glare.eyes import CropGeometry, Eye, EyeCrop, apply_affine, eyes_from_landm
 from glare.faces import Box, Face, FaceFinder
 from glare.pupils.meanshift import MeanShiftLocator
 from glare.files import write_atomically
-from labeler.labels import POINT_SETS, read_label_file
+from glare.labeler.labels import POINT_SETS, read_label_file
 
 POINT_NAMES = ("corner_image_left", "corner_image_right", "pupil")
 """The three points every sample carries, in this order, in crop pixels."""

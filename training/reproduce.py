@@ -1,7 +1,7 @@
 """reproduce: the bundled eye model from the shared data in one command, with its model card.
 
 prepare (LFW with mean-shift labels, the web faces with their hand labels) -> train (coarse,
-then fine) -> export (float and int8 TFLite, parity-checked) -> score on the held-out test
+then fine) -> export (float TFLite, parity-checked) -> score on the held-out test
 people with ``glare eval``'s code, on the photos and on grayscale copies -> MODEL_CARD.md.
 """
 
@@ -18,10 +18,10 @@ from glare.evaluation import EvalReport, evaluate, format_table, save_cumulative
 from glare.pupils import LandmarkCentroidLocator
 from glare.pupils.meanshift import MeanShiftLocator
 from glare.pupils.model import ModelLocator, ModelLocatorSettings
-from training.data import load_samples, select
-from training.export import export
-from training.prepare import PrepareSettings, prepare
-from training.train import StageSettings, TrainSettings, train
+from glare.training.data import load_samples, select
+from glare.training.export import Parity, export
+from glare.training.prepare import PrepareSettings, prepare
+from glare.training.train import StageSettings, TrainSettings, train
 
 COMMAND = "glare-train reproduce --install-to glare/assets"
 
@@ -33,15 +33,15 @@ def score(model_path: Path, labels: Path, limit: int, grayscale_copies: bool) ->
     return evaluate(faces, locators, grayscale_copies=grayscale_copies)
 
 
-def write_card(path: Path, dataset: Path, training: dict, parities: list, reports: dict[str, EvalReport],
+def write_card(path: Path, dataset: Path, training: dict, parity: Parity, reports: dict[str, EvalReport],
                minutes: float, model_bytes: int) -> None:
     description = json.loads((dataset / "dataset.json").read_text())
     samples = "\n".join(f"| {key} | {count} |" for key, count in description["samples"].items())
     tables = "\n\n".join(f"**{name}**\n\n```\n{format_table(report)}\n```" for name, report in reports.items())
     stages = "\n".join(f"- {s['name']}: {s['samples']} eyes, {s['epochs_run']} epochs, best validation loss "
                        f"{s['best_val_loss']:.3f} px²" for s in training["stages"])
-    parity = "\n".join(f"- {p.variant}: max {p.max_abs_px:.4f} px, mean {p.mean_abs_px:.4f} px over {p.samples} "
-                       "validation crops" for p in parities)
+    parity_line = (f"- max {parity.max_abs_px:.4f} px, mean {parity.mean_abs_px:.4f} px over {parity.samples} "
+                   "validation crops")
     path.write_text(f"""# glare eye model: model card
 
 A compact separable CNN ({model_bytes / 1024:.0f} KiB as float TFLite) that takes an upright gray eye
@@ -84,7 +84,7 @@ test {training['test_pupil_error_px']:.2f}.
 
 ## Export parity (TFLite against Keras)
 
-{parity}
+{parity_line}
 
 ## Scores on held-out faces
 
@@ -118,7 +118,7 @@ def reproduce(data: Path, work: Path, install_to: Path | None, quick: bool = Fal
 
     print(f"3/4 export -> {work / 'export'}")
     calibration = select(load_samples(dataset), "val", fine=True).crops[:500]
-    parities = export(result.model_path, work / "export", calibration)
+    parity = export(result.model_path, work / "export", calibration)
     model_path = work / "export" / "eye_model.tflite"
 
     print("4/4 score on the held-out test split")
@@ -130,7 +130,7 @@ def reproduce(data: Path, work: Path, install_to: Path | None, quick: bool = Fal
         print(f"{name}:\n{format_table(report)}")
     save_cumulative_plot(reports["photos"], work / "export" / "eval-model.png", title="Pupil localisation, test split")
     card = work / "export" / "MODEL_CARD.md"
-    write_card(card, dataset, training, parities, reports, (time.monotonic() - started) / 60, model_path.stat().st_size)
+    write_card(card, dataset, training, parity, reports, (time.monotonic() - started) / 60, model_path.stat().st_size)
     if install_to:
         install_to.mkdir(parents=True, exist_ok=True)
         for name in ("eye_model.tflite", "eye_model.json", "MODEL_CARD.md"):

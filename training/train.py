@@ -14,9 +14,9 @@ import keras
 import numpy as np
 
 from glare.eyes import CropGeometry
-from training.augment import AugmentSettings, make_pipeline
-from training.data import EyeSamples, load_samples, select
-from training.model import ModelSettings, build_model, compile_model
+from glare.training.augment import AugmentSettings, make_pipeline
+from glare.training.data import EyeSamples, load_samples, select
+from glare.training.model import ModelSettings, build_model, compile_model
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from glare.eyes import CropGeometry, EyeCrop
+from glare.openness import pupil_visibility
 from glare.pupils import IRIS_RADIUS_PER_EYE_WIDTH, CropPupil, Pupil, not_found, to_frame
 
 
@@ -32,7 +33,6 @@ class MeanShiftSettings:
     max_iterations: int = 25
     min_eye_width_px: float = 6.0
     """Eyes narrower than this in the frame are too small to locate a pupil in."""
-    min_openness: float = 0.12
 
 
 def darkness_weights(crop: EyeCrop, settings: MeanShiftSettings) -> np.ndarray | None:
@@ -105,8 +105,7 @@ def confidence(image: np.ndarray, weights_inside: np.ndarray, centre: np.ndarray
         return 0.0
     contrast = float(np.median(image[sclera]) - np.median(image[iris]))
     contrast_score = np.clip(contrast / 40.0, 0.0, 1.0)
-    open_score = np.clip((openness - 0.10) / 0.10, 0.0, 1.0)
-    return float(contrast_score * open_score)
+    return float(contrast_score * pupil_visibility(openness))
 
 
 class MeanShiftLocator:
@@ -124,7 +123,7 @@ class MeanShiftLocator:
     def locate_in_crop(self, crop: EyeCrop) -> CropPupil | None:
         """The pupil in crop pixels, or None when the crop shows no usable eye."""
         settings = self.settings
-        if crop.eye.width_px < settings.min_eye_width_px or crop.eye.openness < settings.min_openness:
+        if crop.eye.width_px < settings.min_eye_width_px or pupil_visibility(crop.eye.openness) == 0.0:
             return None
         weights = darkness_weights(crop, settings)
         if weights is None:

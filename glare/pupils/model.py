@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from glare.eyes import CropGeometry, EyeCrop
+from glare.openness import pupil_visibility
 from glare.pupils import IRIS_RADIUS_PER_EYE_WIDTH, CropPupil, Pupil, to_frame
 from glare.pupils.meanshift import MeanShiftLocator, iris_radius
 
@@ -58,7 +59,6 @@ class EyeModel:
             raise FileNotFoundError(f"{description_path} is missing: export the model with 'glare-train export'")
         description = json.loads(description_path.read_text())
         self.geometry = CropGeometry(**description["geometry"])
-        self.description = description
         self._interpreter = Interpreter(model_path=str(model_path), num_threads=threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
@@ -123,9 +123,8 @@ class ModelLocator:
     def _pupil(self, crop: EyeCrop, points: np.ndarray, disagreement: float) -> Pupil:
         settings = self.settings
         corner_error = float(np.linalg.norm(points[:2] - crop.contour[[0, 3]], axis=1).mean())
-        openness_score = float(np.clip((crop.eye.openness - 0.08) / 0.10, 0.0, 1.0))
         confidence = (np.exp(-((disagreement / settings.disagreement_scale_px) ** 2))
-                      * np.exp(-((corner_error / settings.corner_scale_px) ** 2)) * openness_score)
+                      * np.exp(-((corner_error / settings.corner_scale_px) ** 2)) * pupil_visibility(crop.eye.openness))
         if confidence < settings.min_confidence:
             surer = self.fallback.locate_in_crop(crop)
             if surer is not None and surer.confidence > confidence:

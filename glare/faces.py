@@ -1,9 +1,18 @@
 """Faces: dlib HOG detection and 68 landmarks, tracked between detections and smoothed.
 
-HOG detection is the most expensive stage (tens of ms on a full frame), so the tracker runs it
-on a downscaled frame, and only on a schedule or when a face is lost. In between, each face's
-box comes from its previous landmarks, and the landmark predictor (about half a millisecond)
-refits the points.
+HOG detection is the most expensive stage (8 ms on a 480-wide frame, 13 ms at 640 on this
+machine), so the tracker never runs it on a whole frame while it follows a face: each frame's
+box comes from the face's previous landmarks and the landmark predictor refits the points. The
+search is spread out instead, so no frame stalls:
+
+- each tracked face is confirmed once every ``detect_every`` frames by HOG in a small region
+  round it, scaled so the face is about 100 px wide (about 1 ms whatever the frame's size);
+- new faces are looked for one piece at a time, a piece every dozen frames, so the frame is
+  covered once every ``new_faces_every`` frames: 2x2 overlapping tiles of the frame downscaled to
+  ``detect_width``, and the whole of it at half that scale for faces too large for a tile.
+
+A whole-frame search runs only when no face is tracked, or when a tracked face's content changed
+at once (a cut, a mirror flip): then there is no following to spread it over.
 """
 
 from __future__ import annotations
@@ -118,7 +127,11 @@ class TrackerSettings:
     detect_width: int = 480
     """Frames are downscaled to at most this width before HOG detection."""
     detect_every: int = 15
-    """Frames between scheduled detections, which find new faces and drop lost ones."""
+    """Frames between confirmations of a tracked face by HOG in its region; a face HOG no longer finds
+    there (turned away, covered) is dropped."""
+    new_faces_every: int = 60
+    """Frames over which the search for new faces covers the whole frame once, a piece at a time (2 s at
+    30 fps: a person who steps in is found within that). Shorter finds them sooner at more frames' cost."""
     upsample: int = 0
     """HOG upsampling on the downscaled frame; 1 finds faces half as large at four times the cost."""
     smoothing: float = 0.6
@@ -126,7 +139,15 @@ class TrackerSettings:
     max_faces: int = 4
     min_face_px: float = 24.0
     """Faces whose landmarks span less than this many pixels are dropped: their eyes are too small."""
+    scan_tiles: int = 2
+    """New faces are looked for in scan_tiles x scan_tiles overlapping tiles of the downscaled frame and one
+    half-scale pass over it, one at a time, spread over detect_every frames (see ``FaceTracker``)."""
+    confirm_face_px: float = 100.0
+    """A tracked face is confirmed by HOG on its region scaled to about this width (HOG's window is 80 px)."""
 
+
+HOG_WINDOW_PX = 80
+"""dlib's frontal detector finds faces from about this size up, in the pixels it searches."""
 
 SCENE_CHANGE_CORRELATION = 0.7
 """A tracked face's box whose content correlates less than this with the frame before (as a 16x16
@@ -182,8 +203,12 @@ class FaceTracker:
         self.finder = finder or FaceFinder()
         self._tracks: list[_Track] = []
         self._frames_since_detection = 0
+        self._next_step = 0
         self._ids = itertools.count(1)
         self.detections_run = 0
+        """Whole-frame searches: with no face tracked, or after a cut."""
+        self.region_checks = 0
+        """Searches of a tracked face's region or of one tile of the frame."""
         self.scene_changes = 0
         """How many times a tracked face's box changed content at once (a cut), and the frame was searched."""
 
@@ -193,19 +218,91 @@ class FaceTracker:
 
     def update(self, frame: np.ndarray, time_s: float) -> list[Face]:
         """The faces in this frame (uint8 BGR or gray), taken at ``time_s`` seconds."""
-        if self._detection_due():
+        if not self._tracks:
             self._detect(frame)
         else:
             self._frames_since_detection += 1
-            self._follow(frame)
+            if self._follow(frame):
+                self._search_a_little(frame)
         faces = []
         for track in self._tracks:
             smoothed = track.smoother(track.raw_landmarks, time_s)
             faces.append(Face(track.box(), smoothed, track.track_id))
         return faces
 
-    def _detection_due(self) -> bool:
-        return not self._tracks or self._frames_since_detection + 1 >= self.settings.detect_every
+    def _search_a_little(self, frame: np.ndarray) -> None:
+        """This frame's share of the spread-out search: the tracked faces due for confirmation in their
+        regions, and, every few frames, one tile of the frame for new faces."""
+        every = max(self.settings.detect_every, 1)
+        frame_number = self._frames_since_detection
+        for track in list(self._tracks):
+            # Staggered by id, so two faces are not confirmed on the same frame.
+            if (frame_number + track.track_id) % every == 0:
+                self._confirm(frame, track)
+        steps = max(self.settings.scan_tiles, 1) ** 2 + 1
+        spacing = max(self.settings.new_faces_every // steps, 1)
+        if len(self._tracks) < self.settings.max_faces and frame_number % spacing == spacing // 2:
+            self._scan_step(frame, self._next_step)
+            self._next_step = (self._next_step + 1) % steps
+
+    def _confirm(self, frame: np.ndarray, track: _Track) -> None:
+        """HOG on the track's region, scaled to ``confirm_face_px``: the detection refreshes the box; none
+        drops the track (its landmarks may be fitted to a hand or a turned head)."""
+        self.region_checks += 1
+        x0, y0, x1, y1 = track.box()
+        size = max(x1 - x0, y1 - y0, 1.0)
+        region = (x0 - 0.45 * size, y0 - 0.45 * size, x1 + 0.45 * size, y1 + 0.45 * size)
+        boxes = self._detect_in(frame, region, self.settings.confirm_face_px / size)
+        best = max(boxes, key=lambda box: box_iou(box, track.box()), default=None)
+        if best is None or box_iou(best, track.box()) < 0.3:
+            self._tracks.remove(track)
+            return
+        track.box_from_landmarks = _relative_box(best, track.raw_landmarks)
+        # The box moved: the next frame's content is compared with this box's, not the old one's.
+        track.thumbnail = box_thumbnail(frame, track.box())
+
+    def _scan_step(self, frame: np.ndarray, step: int) -> None:
+        """One step of the search for faces not yet tracked. Steps 0 .. n*n-1 are the n x n tiles of the
+        frame downscaled to ``detect_width``; step n*n is the whole frame at half that scale, which finds
+        the large faces. The tiles overlap by the smallest face the half-scale pass finds, so every face is
+        whole in one tile or found by that pass."""
+        self.region_checks += 1
+        height, width = frame.shape[:2]
+        count = max(self.settings.scan_tiles, 1)
+        scale = min(1.0, self.settings.detect_width / width)
+        if step >= count * count:
+            region, scale = (0.0, 0.0, float(width), float(height)), scale / 2
+        else:
+            overlap = 1.1 * HOG_WINDOW_PX / (scale / 2)
+            row, column = divmod(step, count)
+            tile_w = min(width, (width + (count - 1) * overlap) / count)
+            tile_h = min(height, (height + (count - 1) * overlap) / count)
+            x0, y0 = column * (width - tile_w) / max(count - 1, 1), row * (height - tile_h) / max(count - 1, 1)
+            region = (x0, y0, x0 + tile_w, y0 + tile_h)
+        for box in self._detect_in(frame, region, scale):
+            if len(self._tracks) >= self.settings.max_faces:
+                break
+            if any(box_iou(box, track.box()) > 0.1 for track in self._tracks):
+                continue
+            landmarks = self.finder.landmarks(frame, box)
+            track = _Track(next(self._ids), landmarks, _relative_box(box, landmarks),
+                           filter_for_strength(self.settings.smoothing), box_thumbnail(frame, box))
+            if self._plausible(landmarks, frame.shape):
+                self._tracks.append(track)
+
+    def _detect_in(self, frame: np.ndarray, region: Box, scale: float) -> list[Box]:
+        """HOG face boxes (frame pixels) in ``region`` of ``frame``, searched at ``scale``."""
+        height, width = frame.shape[:2]
+        x0, y0 = max(int(region[0]), 0), max(int(region[1]), 0)
+        x1, y1 = min(int(np.ceil(region[2])), width), min(int(np.ceil(region[3])), height)
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            return []
+        patch = to_gray(frame[y0:y1, x0:x1])
+        if scale != 1.0:
+            patch = cv2.resize(patch, None, fx=scale, fy=scale,
+                               interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR)
+        return [(b[0] / scale + x0, b[1] / scale + y0, b[2] / scale + x0, b[3] / scale + y0)
+                for b in self.finder.detect(patch, 0)]
 
     def _detect(self, frame: np.ndarray, cut: bool = False) -> None:
         """Search the frame for faces. A detection that overlaps a track continues it (its id, and so its
@@ -237,25 +334,23 @@ class FaceTracker:
         # Tracks that no detection confirmed are dropped: their landmarks may be fitted to a hand.
         self._tracks = kept
 
-    def _follow(self, frame: np.ndarray) -> None:
+    def _follow(self, frame: np.ndarray) -> bool:
+        """Refit each track's landmarks; False where a cut made it search the whole frame instead."""
         thumbnails = [box_thumbnail(frame, track.box()) for track in self._tracks]
         if any(_scene_changed(track.thumbnail, now) for track, now in zip(self._tracks, thumbnails)):
             # Landmarks would be fitted to whatever now fills the old place (a ghost face) until the
             # next scheduled search, and smoothed across the cut: search now.
             self.scene_changes += 1
             self._detect(frame, cut=True)
-            return
+            return False
         followed = []
         for track, thumbnail in zip(self._tracks, thumbnails):
             track.thumbnail = thumbnail
             track.raw_landmarks = self.finder.landmarks(frame, track.box())
             if self._plausible(track.raw_landmarks, frame.shape):
                 followed.append(track)
-        lost = len(followed) < len(self._tracks)
         self._tracks = followed
-        if lost:
-            # Look again on the next frame rather than waiting for the schedule.
-            self._frames_since_detection = self.settings.detect_every
+        return True
 
     def _plausible(self, landmarks: np.ndarray, shape: tuple[int, ...]) -> bool:
         x0, y0, x1, y1 = landmark_bounds(landmarks)

@@ -89,3 +89,41 @@ def test_a_cut_and_a_mirror_toggle_are_followed_on_their_own_frame(finder, woman
     # Two cuts seen, no false ones: no more searches than the schedule's and those two.
     assert tracker.scene_changes == 2
     assert tracker.detections_run <= len(range(0, len(clip), 15)) + 2
+
+
+def test_a_face_that_steps_in_is_found_without_searching_a_whole_frame(finder, woman_video, data_dir):
+    """While a face is followed the frame is searched a piece at a time: a second face that appears is
+    found within new_faces_every frames, and no frame runs a whole-frame search."""
+    woman = [f.image for f in _frames(woman_video, 80)]
+    man = [f.image for f in _frames(data_dir / "video" / "man_webcam.mp4", 80)]
+    height, width = woman[0].shape[:2]
+    canvas = np.zeros((height, 2 * width, 3), np.uint8)
+    settings = TrackerSettings(new_faces_every=30)
+    tracker = FaceTracker(settings, finder)
+    counts = []
+    for index, image in enumerate(woman):
+        frame = canvas.copy()
+        frame[:, :width] = image
+        if index >= 10:
+            frame[:, width:] = cv2.resize(man[index % len(man)], (width, height))
+        counts.append(len(tracker.update(frame, index / 30.0)))
+    assert counts[:10] == [1] * 10
+    arrival = counts.index(2)
+    assert 10 < arrival <= 10 + settings.new_faces_every + 1
+    assert all(count == 2 for count in counts[arrival:])
+    assert tracker.detections_run == 1, "only the first frame, with nothing to follow, was searched whole"
+    assert tracker.region_checks > 0
+
+
+def test_a_tracked_face_that_hog_no_longer_finds_in_its_region_is_dropped(finder, woman_video):
+    frames = [f.image for f in _frames(woman_video, 20)]
+    tracker = FaceTracker(TrackerSettings(detect_every=5, new_faces_every=1000), finder)
+    (face,) = tracker.update(frames[0], 0.0)
+    # The face's region painted flat gray: its landmarks still fit somewhere, HOG finds no face.
+    left, top, right, bottom = (int(v) for v in face.box)
+    counts = []
+    for index, image in enumerate(frames[1:], start=1):
+        covered = image.copy()
+        covered[max(top - 40, 0):bottom + 40, max(left - 40, 0):right + 40] = 128
+        counts.append(len(tracker.update(covered, index / 30.0)))
+    assert counts[-1] == 0 and counts.index(0) <= 6

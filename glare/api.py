@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glare.capture import as_bgr
 from glare.engine import AnalysisSettings, Engine, EngineSettings, validate_frame
 from glare.faces import Box
 from glare.gaze import GazeSettings
@@ -48,12 +49,6 @@ def _engine(locator: str, model: str | None) -> Engine:
     return Engine(EngineSettings(analysis=analysis))
 
 
-def _as_bgr(image: np.ndarray) -> np.ndarray:
-    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 2:
-        return np.repeat(image[:, :, None], 3, axis=2)
-    return image
-
-
 def find_pupils(image_bgr: np.ndarray, *, locator: str = DEFAULT_LOCATOR,
                 model: str | Path | None = None) -> list[FacePupils]:
     """Every face in a photo and its pupils, in image pixels (see the module's conventions).
@@ -64,7 +59,8 @@ def find_pupils(image_bgr: np.ndarray, *, locator: str = DEFAULT_LOCATOR,
     A pupil the locator could not find has confidence 0 and the eye's landmark centre.
     """
     engine = _engine(locator, str(model) if model else None)
-    image = _as_bgr(image_bgr)
+    gray = isinstance(image_bgr, np.ndarray) and image_bgr.dtype == np.uint8 and image_bgr.ndim == 2
+    image = as_bgr(image_bgr) if gray else image_bgr
     validate_frame(image)
     faces = engine.analyser.analyse_photo(image, Stopwatch()).faces
     return [FacePupils(face.face.box, face.right_eye.pupil, face.left_eye.pupil, face.face.landmarks)

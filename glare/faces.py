@@ -141,7 +141,7 @@ class TrackerSettings:
     """Faces whose landmarks span less than this many pixels are dropped: their eyes are too small."""
     scan_tiles: int = 2
     """New faces are looked for in scan_tiles x scan_tiles overlapping tiles of the downscaled frame and one
-    half-scale pass over it, one at a time, spread over detect_every frames (see ``FaceTracker``)."""
+    half-scale pass over it, one at a time, spread over new_faces_every frames (see ``FaceTracker``)."""
     confirm_face_px: float = 100.0
     """A tracked face is confirmed by HOG on its region scaled to about this width (HOG's window is 80 px)."""
 
@@ -284,40 +284,51 @@ class FaceTracker:
                 break
             if any(box_iou(box, track.box()) > 0.1 for track in self._tracks):
                 continue
-            landmarks = self.finder.landmarks(frame, box)
-            track = _Track(next(self._ids), landmarks, _relative_box(box, landmarks),
-                           filter_for_strength(self.settings.smoothing), box_thumbnail(frame, box))
-            if self._plausible(landmarks, frame.shape):
+            track = self._place(self._new_track(), frame, box)
+            if self._plausible(track.raw_landmarks, frame.shape):
                 self._tracks.append(track)
 
-    def _detect_in(self, frame: np.ndarray, region: Box, scale: float) -> list[Box]:
+    def _detect_in(self, frame: np.ndarray, region: Box, scale: float, upsample: int = 0) -> list[Box]:
         """HOG face boxes (frame pixels) in ``region`` of ``frame``, searched at ``scale``."""
         height, width = frame.shape[:2]
         x0, y0 = max(int(region[0]), 0), max(int(region[1]), 0)
         x1, y1 = min(int(np.ceil(region[2])), width), min(int(np.ceil(region[3])), height)
         if x1 - x0 < 16 or y1 - y0 < 16:
             return []
-        patch = to_gray(frame[y0:y1, x0:x1])
-        if scale != 1.0:
-            patch = cv2.resize(patch, None, fx=scale, fy=scale,
-                               interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR)
+        patch = frame[y0:y1, x0:x1]
+        # Converted to gray at whichever of the two sizes is smaller.
+        if scale < 1.0:
+            patch = to_gray(cv2.resize(patch, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+        elif scale > 1.0:
+            patch = cv2.resize(to_gray(patch), None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        else:
+            patch = to_gray(patch)
         return [(b[0] / scale + x0, b[1] / scale + y0, b[2] / scale + x0, b[3] / scale + y0)
-                for b in self.finder.detect(patch, 0)]
+                for b in self.finder.detect(patch, upsample)]
+
+    def _new_track(self) -> _Track:
+        return _Track(next(self._ids), np.zeros((0, 2)), np.zeros(4), filter_for_strength(self.settings.smoothing))
+
+    def _place(self, track: _Track, frame: np.ndarray, box: Box) -> _Track:
+        """``track`` moved onto the face in ``box``: its landmarks fitted there, its box and thumbnail from them."""
+        track.raw_landmarks = self.finder.landmarks(frame, box)
+        track.box_from_landmarks = _relative_box(box, track.raw_landmarks)
+        track.thumbnail = box_thumbnail(frame, track.box())
+        return track
 
     def _detect(self, frame: np.ndarray, cut: bool = False) -> None:
         """Search the frame for faces. A detection that overlaps a track continues it (its id, and so its
         gaze); after a ``cut`` its landmarks start afresh, unsmoothed, from the new face."""
         self.detections_run += 1
         self._frames_since_detection = 0
-        scale = min(1.0, self.settings.detect_width / frame.shape[1])
-        small = frame if scale == 1.0 else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        boxes = [tuple(v / scale for v in b) for b in self.finder.detect(to_gray(small), self.settings.upsample)]
+        height, width = frame.shape[:2]
+        scale = min(1.0, self.settings.detect_width / width)
+        boxes = self._detect_in(frame, (0.0, 0.0, float(width), float(height)), scale, self.settings.upsample)
         boxes = sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
         boxes = boxes[: self.settings.max_faces]
         kept: list[_Track] = []
         unclaimed = list(self._tracks)
         for box in boxes:
-            landmarks = self.finder.landmarks(frame, box)
             match = max(unclaimed, key=lambda t: box_iou(t.box(), box), default=None)
             if match is not None and box_iou(match.box(), box) > 0.3:
                 unclaimed.remove(match)
@@ -325,10 +336,8 @@ class FaceTracker:
                 if cut:
                     track.smoother = filter_for_strength(self.settings.smoothing)
             else:
-                track = _Track(next(self._ids), landmarks, np.zeros(4), filter_for_strength(self.settings.smoothing))
-            track.raw_landmarks = landmarks
-            track.box_from_landmarks = _relative_box(box, landmarks)
-            track.thumbnail = box_thumbnail(frame, track.box())
+                track = self._new_track()
+            self._place(track, frame, box)
             if self._plausible(track.raw_landmarks, frame.shape):
                 kept.append(track)
         # Tracks that no detection confirmed are dropped: their landmarks may be fitted to a hand.

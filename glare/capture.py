@@ -17,6 +17,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from glare.newest_frame import NewestFrameReader
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
 
 
@@ -71,6 +73,8 @@ class FrameSource(Protocol):
     """How many times the source was reopened after it stopped delivering."""
     skipped: int
     """Frames or files skipped as unreadable."""
+    stale: int
+    """Frames dropped because a newer one came before they were taken (a live source read in a thread)."""
 
     def frames(self) -> Iterator[CapturedFrame]: ...
 
@@ -85,6 +89,7 @@ class VideoFileSource:
     photos = False
     reconnects = 0
     skipped = 0
+    stale = 0
 
     def __post_init__(self) -> None:
         self._capture = cv2.VideoCapture(str(self.path))
@@ -115,6 +120,7 @@ class ImageSource:
     live = False
     photos = True
     reconnects = 0
+    stale = 0
 
     @property
     def skipped(self) -> int:
@@ -149,6 +155,7 @@ class CameraSource:
 
     live = True
     photos = False
+    stale = 0
 
     def __init__(
         self,
@@ -179,6 +186,8 @@ class CameraSource:
         if not capture.isOpened():
             capture.release()
             return None
+        # Frames are taken as they come (see NewestFrameReader); a driver queue would only add latency.
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, self.settings.width),
                             (cv2.CAP_PROP_FRAME_HEIGHT, self.settings.height),
                             (cv2.CAP_PROP_FPS, self.settings.fps)):
@@ -255,4 +264,4 @@ def open_source(camera: int | None = None, input_path: str | Path | None = None,
     settings = camera_settings or CameraSettings()
     if camera is not None:
         settings = dataclasses.replace(settings, index=camera)
-    return CameraSource(settings)
+    return NewestFrameReader(CameraSource(settings))

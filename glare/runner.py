@@ -114,6 +114,8 @@ class RunSummary:
     camera_reconnects: int = 0
     skipped: int = 0
     """Unreadable files, or camera frames that were not images."""
+    stale: int = 0
+    """Camera frames dropped because a newer one came before the effect was ready for them."""
     stopped_by_user: bool = False
 
     def describe(self) -> str:
@@ -124,6 +126,8 @@ class RunSummary:
             lines.append(f"the camera was reopened {self.camera_reconnects} time(s)")
         if self.skipped:
             lines.append(f"{self.skipped} unreadable image(s) or frame(s) skipped")
+        if self.stale:
+            lines.append(f"{self.stale} camera frame(s) dropped for newer ones (the effect ran slower than the camera)")
         return "\n".join(lines)
 
 
@@ -292,6 +296,7 @@ class Session:
             self.close()
         self.summary.camera_reconnects = source.reconnects
         self.summary.skipped = source.skipped
+        self.summary.stale = source.stale
         return self.summary
 
     def close(self) -> None:

@@ -127,3 +127,17 @@ def test_a_tracked_face_that_hog_no_longer_finds_in_its_region_is_dropped(finder
         covered[max(top - 40, 0):bottom + 40, max(left - 40, 0):right + 40] = 128
         counts.append(len(tracker.update(covered, index / 30.0)))
     assert counts[-1] == 0 and counts.index(0) <= 6
+
+
+def test_a_face_that_jumps_150_px_is_found_at_its_new_place_on_the_next_frame(finder, woman_video):
+    """A jump (the camera knocked, a crop changed) is not followed by fitting landmarks where the face was."""
+    frames = [f.image for f in _frames(woman_video, 8)]
+    tracker = FaceTracker(finder=finder)
+    for index, image in enumerate(frames[:5]):
+        tracker.update(image, index / 30.0)
+    jumped = np.zeros_like(frames[5])
+    jumped[:, :-150] = frames[5][:, 150:]
+    (face,) = tracker.update(jumped, 5 / 30.0)
+    (fresh,) = finder.detect(cv2.cvtColor(jumped, cv2.COLOR_BGR2GRAY), upsample=1)
+    assert box_iou(face.box, fresh) > 0.5
+    assert np.allclose(face.landmarks, finder.landmarks(jumped, face.box), atol=3.0)

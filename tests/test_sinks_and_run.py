@@ -286,7 +286,8 @@ def test_a_stopped_camera_ends_glare_run_with_status_1_and_a_message(monkeypatch
     clip = tmp_path / "clip.mp4"
     assert main(["run", "--camera", "0", "--no-window", "--record", str(clip)]) == 1
     assert "delivered no usable frame" in capsys.readouterr().err
-    assert _probe(clip)[0] == 2, "the frames before the stall are kept in the recording"
+    # The fake delivers its two frames at once, faster than the effect: the older may be dropped for the newer.
+    assert _probe(clip)[0] in (1, 2), "the frames handed over before the stall are kept in the recording"
 
 
 def test_a_missing_camera_says_what_to_do():

@@ -7,18 +7,46 @@ the first frame (it pays for lazy initialisation).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-from glare.capture import VideoFileSource
+from glare.capture import CapturedFrame, VideoFileSource
 from glare.engine import AnalysisSettings, Engine, EngineSettings, FaceAnalyser
 from glare.faces import FaceFinder
 from glare.pipeline import ANALYSIS_STAGES, Stopwatch, analyse_photo
 from glare.gaze import GazeSettings
 from glare.pupils import PupilLocator
+
+
+@dataclass(frozen=True)
+class FrameLayout:
+    """How the clip's frames are laid out before timing, to see how the cost grows: upscaled to ``size``
+    (width, height), and tiled ``mosaic`` x ``mosaic`` (four faces at 2). The resizing is not timed."""
+
+    size: tuple[int, int] | None = None
+    mosaic: int = 1
+
+    def apply(self, image: np.ndarray) -> np.ndarray:
+        if self.mosaic > 1:
+            image = np.tile(image, (self.mosaic, self.mosaic, 1))
+        if self.size is not None and (image.shape[1], image.shape[0]) != self.size:
+            image = cv2.resize(image, self.size, interpolation=cv2.INTER_CUBIC)
+        return image
+
+
+def _frames(video: Path, max_frames: int | None, layout: FrameLayout) -> Iterator[CapturedFrame]:
+    source = VideoFileSource(video)
+    try:
+        for captured in source.frames():
+            if max_frames is not None and captured.index >= max_frames:
+                return
+            yield CapturedFrame(layout.apply(captured.image), captured.time_s, captured.index)
+    finally:
+        source.close()
 
 
 @dataclass
@@ -57,49 +85,37 @@ def naive_analysis(frame: np.ndarray, finder: FaceFinder, locator: PupilLocator,
     return len(analyse_photo(frame, finder, locator, stopwatch))
 
 
-def _time_loop(video: Path, max_frames: int | None, analyse) -> tuple[Timings, tuple[int, int]]:
+def _time_loop(video: Path, max_frames: int | None, layout: FrameLayout, analyse) -> tuple[Timings, tuple[int, int]]:
     """Times ``analyse(frame, time_s, stopwatch) -> faces found`` over the video's frames."""
     timings = Timings()
     frame_size = (0, 0)
-    source = VideoFileSource(video)
-    try:
-        for captured in source.frames():
-            if max_frames is not None and captured.index >= max_frames:
-                break
-            frame_size = captured.image.shape[1], captured.image.shape[0]
-            stopwatch = Stopwatch()
-            faces_found = analyse(captured.image, captured.time_s, stopwatch)
-            if captured.index > 0:
-                timings.add(stopwatch.timings_ms)
-                timings.faces_found += faces_found
-    finally:
-        source.close()
+    for captured in _frames(video, max_frames, layout):
+        frame_size = captured.image.shape[1], captured.image.shape[0]
+        stopwatch = Stopwatch()
+        faces_found = analyse(captured.image, captured.time_s, stopwatch)
+        if captured.index > 0:
+            timings.add(stopwatch.timings_ms)
+            timings.faces_found += faces_found
     if not timings.per_stage:
         raise ValueError(f"{video} has fewer than two frames: nothing to time")
     return timings, frame_size
 
 
 def _time_effects(video: Path, settings: AnalysisSettings | None, effects: Sequence[str],
-                  max_frames: int | None) -> dict[str, Timings]:
+                  max_frames: int | None, layout: FrameLayout) -> dict[str, Timings]:
     """The whole engine (analysis, gaze, render) per stage, one engine per effect, all on each frame in
     turn (the order rotating from frame to frame): a ratio between effects is then taken under the
     same conditions, where separate passes drifted apart by up to half the analysis's cost."""
     engines = {effect: Engine(EngineSettings(analysis=settings or AnalysisSettings(), gaze=GazeSettings(effect=effect)))
                for effect in effects}
     timings = {effect: Timings() for effect in effects}
-    source = VideoFileSource(video)
-    try:
-        for captured in source.frames():
-            if max_frames is not None and captured.index >= max_frames:
-                break
-            turn = captured.index % len(effects)
-            for effect in [*effects[turn:], *effects[:turn]]:
-                _, result = engines[effect].process(captured.image, captured.time_s)
-                if captured.index > 0:
-                    timings[effect].add(result.timings_ms)
-                    timings[effect].faces_found += len(result.faces)
-    finally:
-        source.close()
+    for captured in _frames(video, max_frames, layout):
+        turn = captured.index % len(effects)
+        for effect in [*effects[turn:], *effects[:turn]]:
+            _, result = engines[effect].process(captured.image, captured.time_s)
+            if captured.index > 0:
+                timings[effect].add(result.timings_ms)
+                timings[effect].faces_found += len(result.faces)
     return timings
 
 
@@ -107,22 +123,23 @@ EFFECT_STAGES = (*ANALYSIS_STAGES, "gaze", "render")
 
 
 def run_bench(video: Path, settings: AnalysisSettings | None = None, max_frames: int | None = None,
-              skip_naive: bool = False, effects: Sequence[str] = ("none", "glare")) -> BenchReport:
+              skip_naive: bool = False, effects: Sequence[str] = ("none", "glare"),
+              layout: FrameLayout = FrameLayout()) -> BenchReport:
     """Glare's analysis and the naive loop, each over the whole video in a pass of its own (so that neither
     evicts the other's caches between frames), then the whole engine for each of ``effects``, in turn on
     each frame."""
     analyser = FaceAnalyser(settings)
     glare_timings, frame_size = _time_loop(
-        video, max_frames, lambda frame, time_s, watch: len(analyser.analyse(frame, time_s, watch).faces)
+        video, max_frames, layout, lambda frame, time_s, watch: len(analyser.analyse(frame, time_s, watch).faces)
     )
     naive_timings = Timings()
     if not skip_naive:
         finder = FaceFinder()
         naive_timings, _ = _time_loop(
-            video, max_frames, lambda frame, _time, watch: naive_analysis(frame, finder, analyser.locator, watch)
+            video, max_frames, layout, lambda frame, _time, watch: naive_analysis(frame, finder, analyser.locator, watch)
         )
     frames = len(glare_timings.per_stage["faces"])
-    timed_effects = _time_effects(video, settings, effects, max_frames) if effects else {}
+    timed_effects = _time_effects(video, settings, effects, max_frames, layout) if effects else {}
     return BenchReport(str(video), frame_size, frames, analyser.locator.name, glare_timings, naive_timings, timed_effects)
 
 

@@ -57,12 +57,24 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _frame_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a frame size: write WIDTHxHEIGHT, e.g. 1280x720") from None
+    if width < 16 or height < 16:
+        raise argparse.ArgumentTypeError(f"{text} is too small: at least 16x16")
+    return width, height
+
+
 def _bench(args: argparse.Namespace) -> int:
-    from glare.bench import format_report, run_bench
+    from glare.bench import FrameLayout, format_report, run_bench
     from glare.engine import AnalysisSettings
 
     settings = AnalysisSettings(locator=args.method, model_path=Path(args.model) if args.model else None)
-    report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive, effects=args.effects)
+    layout = FrameLayout(args.size, args.mosaic)
+    report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive, effects=args.effects,
+                       layout=layout)
     print(format_report(report))
     return 0
 
@@ -157,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--effects", nargs="*", default=["none", "glare", "anxious"],
                        help="time the whole engine with each of these effects (none: analysis alone)")
     bench.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
+    bench.add_argument("--size", type=_frame_size, metavar="WxH",
+                       help="upscale the clip's frames to this size first (untimed), e.g. 1920x1080")
+    bench.add_argument("--mosaic", type=int, default=1, metavar="N",
+                       help="tile each frame N x N first (untimed): 2 times four faces")
     bench.set_defaults(handler=_bench)
 
     from glare.gaze import DIRECTIONS

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from glare.bench import run_bench
+from glare.bench import FrameLayout, run_bench
 from glare.cli import main
 
 
@@ -78,3 +78,18 @@ def test_bench_times_every_effect_on_every_frame(woman_video):
     for timings in report.effects.values():
         assert len(timings.per_stage["render"]) == report.frames == 7
         assert timings.faces_found == 7
+
+
+def test_bench_lays_the_clip_out_larger_and_as_a_four_face_mosaic(woman_video, capsys):
+    report = run_bench(woman_video, max_frames=4, skip_naive=True, effects=("glare",), layout=FrameLayout(mosaic=2))
+    assert report.frame_size == (1280, 720)
+    assert report.effects["glare"].faces_found == report.glare.faces_found == 3 * 4
+    assert main(["bench", "--input", str(woman_video), "--frames", "3", "--no-naive", "--effects", "none",
+                 "--size", "1920x1080"]) == 0
+    assert "frames of 1920x1080" in capsys.readouterr().out
+
+
+def test_bench_says_how_to_write_a_frame_size(woman_video, capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--input", str(woman_video), "--size", "1920by1080"])
+    assert "WIDTHxHEIGHT" in capsys.readouterr().err

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from glare.capture import VideoFileSource
-from glare.faces import FaceFinder, FaceTracker, TrackerSettings, box_iou
+from glare.faces import FaceFinder, FaceTracker, TrackerSettings, box_iou, scaled_gray
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +141,26 @@ def test_a_face_that_jumps_150_px_is_found_at_its_new_place_on_the_next_frame(fi
     (fresh,) = finder.detect(cv2.cvtColor(jumped, cv2.COLOR_BGR2GRAY), upsample=1)
     assert box_iou(face.box, fresh) > 0.5
     assert np.allclose(face.landmarks, finder.landmarks(jumped, face.box), atol=3.0)
+
+
+def test_a_large_face_is_fitted_shrunk_with_its_points_mapped_to_block_centres(finder, woman_video):
+    """Each pixel of a frame doubled by pixel repetition is a 2x2 block: shrunk by 2 it is the frame
+    again, so the fit must be the frame's own, at twice the coordinates plus half a pixel."""
+    frame = _frames(woman_video, 1)[0].image
+    (face,) = finder.find(frame, upsample=0)
+    box = tuple(float(round(v)) for v in face.box)
+    doubled = cv2.resize(frame, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    doubled_box = tuple(2 * v for v in box)
+    shrunk = finder.landmarks(doubled, doubled_box, max_face_px=(doubled_box[2] - doubled_box[0]) / 2)
+    assert np.array_equal(shrunk, 2 * finder.landmarks(frame, box) + 0.5)
+
+
+@pytest.mark.parametrize("scale", [0.25, 0.3, 0.6, 1.0, 1.5])
+def test_scaled_gray_has_the_size_opencv_would_give(scale):
+    noise = np.random.default_rng(0).integers(0, 256, (108, 192, 3), dtype=np.uint8)
+    image = cv2.resize(noise, (1920, 1080), interpolation=cv2.INTER_CUBIC)  # detail at every scale tried
+    expected = cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    scaled = scaled_gray(image, scale)
+    assert scaled.shape == expected.shape
+    # Area averaging then linear resampling: close to OpenCV's one-step area resize.
+    assert np.abs(scaled.astype(float) - expected.astype(float)).mean() < 3.0

@@ -79,19 +79,24 @@ def shift_to_modes(weights: np.ndarray, starts: np.ndarray, sigma: float, max_it
     return points, mass
 
 
+_RING_RADII = np.linspace(0.65, 1.4, 16)
+"""The radii ``iris_radius`` tries, in expected radii."""
+_RING_ANGLES = np.deg2rad(np.concatenate([np.linspace(-40, 40, 9), np.linspace(140, 220, 9)]))
+_RING_X = (np.cos(_RING_ANGLES)[None, :] * _RING_RADII[:, None]).astype(np.float32)
+_RING_Y = (np.sin(_RING_ANGLES)[None, :] * _RING_RADII[:, None]).astype(np.float32)
+
+
 def iris_radius(image: np.ndarray, centre: np.ndarray, expected: float) -> float:
     """The radius where the left and right arcs around ``centre`` brighten most (iris to sclera).
 
     Only the arcs within 40 degrees of horizontal are used: the lids cover the iris above and below.
+    The rings are fixed in expected radii and computed once (this runs for every eye of every frame).
     """
-    radii = np.linspace(0.65 * expected, 1.4 * expected, 16)
-    angles = np.deg2rad(np.concatenate([np.linspace(-40, 40, 9), np.linspace(140, 220, 9)]))
-    ring_x = centre[0] + np.cos(angles)[None, :] * radii[:, None]
-    ring_y = centre[1] + np.sin(angles)[None, :] * radii[:, None]
-    ring = cv2.remap(image, ring_x.astype(np.float32), ring_y.astype(np.float32), cv2.INTER_LINEAR,
+    ring = cv2.remap(image, np.float32(centre[0]) + _RING_X * np.float32(expected),
+                     np.float32(centre[1]) + _RING_Y * np.float32(expected), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE).mean(axis=1)
     gradient = np.gradient(ring.astype(np.float64))
-    return float(radii[int(np.argmax(gradient))])
+    return float(expected * _RING_RADII[int(np.argmax(gradient))])
 
 
 def confidence(image: np.ndarray, weights_inside: np.ndarray, centre: np.ndarray, radius: float, openness: float) -> float:

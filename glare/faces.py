@@ -158,12 +158,17 @@ def shrunk_gray(image: np.ndarray, whole: int) -> np.ndarray:
     return cv2.resize(to_gray(image), (width // whole, height // whole), interpolation=cv2.INTER_AREA)
 
 
+EXACT_AREA_MAX_PIXELS = 500_000
+"""Images up to this many pixels (a 640x360 frame has 230,400) are shrunk by OpenCV's exact area
+resize; larger ones the fast way (see ``scaled_gray``), where the exact resize costs milliseconds."""
+
+
 def scaled_gray(image: np.ndarray, scale: float) -> np.ndarray:
     """A gray copy of ``image`` scaled by about ``scale`` (its pixels' sizes in the result: round(w * scale)).
 
-    A shrink is done by area averaging over a whole factor first, which OpenCV does about ten times
-    faster than by any other factor (1080p frames took 5 ms the direct way), then linearly by the
-    factor under 2 that is left; enlargements are linear.
+    A large image is shrunk by area averaging over a whole factor first, which OpenCV does about ten
+    times faster than by any other factor (a 1080p frame took 5 ms the direct way), then linearly by
+    the factor under 2 that is left. Enlargements are linear.
     """
     if scale >= 1.0:
         gray = to_gray(image)
@@ -171,7 +176,9 @@ def scaled_gray(image: np.ndarray, scale: float) -> np.ndarray:
     height, width = image.shape[:2]
     size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
     whole = int(1.0 / scale)
-    gray = shrunk_gray(image, whole) if min(width, height) >= whole else to_gray(image)
+    if height * width <= EXACT_AREA_MAX_PIXELS or min(width, height) < whole:
+        return to_gray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+    gray = shrunk_gray(image, whole)
     return gray if (gray.shape[1], gray.shape[0]) == size else cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
 
 
@@ -219,11 +226,14 @@ class TrackerSettings:
     half-scale pass over it, one at a time, spread over new_faces_every frames (see ``FaceTracker``)."""
     confirm_face_px: float = 100.0
     """A tracked face is confirmed by HOG on its region scaled to about this width (HOG's window is 80 px)."""
-    landmark_face_px: float = 160.0
-    """A face at least twice this wide has its landmarks fitted on a copy shrunk by a whole factor that
-    keeps it at least this wide, so a 1080p face costs what a 360p one does. What a shrink costs in accuracy:
-    the 400x400 validation photos' faces (~200 px) fitted at half size (~100 px) moved the pupils' scores
-    by -1.4 points at e<=0.025 and -0.4 at e<=0.05 (``glare eval --split val``); at 160 px or more, less."""
+    landmark_face_px: float | None = None
+    """Where set, a face at least twice this wide has its landmarks fitted on a copy shrunk by a whole factor
+    that keeps it at least this wide, so a 1080p face costs about what a 360p one does (the conversion to
+    gray grows with the face; the predictor does not). Off by default: dlib's fit moves by several pixels
+    between scales, and on the clip upscaled to 1080p, shrunk at 160 px it read an eye covered by a hand as
+    open (woman_expressions.mp4 frame 130) and an iris was drawn on the fingers; at full size it was not.
+    Its cost in accuracy on photos: the 400x400 validation faces (~200 px) fitted at half size moved the
+    pupils' scores by -1.4 points at e<=0.025 and -0.4 at e<=0.05 (``glare eval --split val``)."""
 
 
 HOG_WINDOW_PX = 80

@@ -107,7 +107,8 @@ def evaluate(
 
 def format_table(report: EvalReport) -> str:
     """A plain-text table: one row per method (and per photo size), shares within each threshold."""
-    header = f"{'method':<12}{'faces':>7}" + "".join(f"{'e<=' + str(t):>10}" for t in THRESHOLDS) + f"{'mean e':>9}"
+    name_width = max([12, *(len(method) + 2 for method in report.methods)])
+    header = f"{'method':<{name_width}}{'faces':>7}" + "".join(f"{'e<=' + str(t):>10}" for t in THRESHOLDS) + f"{'mean e':>9}"
     lines = [header, "-" * len(header)]
     groups: list[str | None] = [None]
     if len(set(report.groups)) > 1:
@@ -118,7 +119,7 @@ def format_table(report: EvalReport) -> str:
         for method in report.methods:
             count = len(report._select(method, group))
             shares = "".join(f"{share * 100:>9.1f}%" for share in report.shares(method, group))
-            lines.append(f"{method:<12}{count:>7}{shares}{report.mean_error(method, group):>9.4f}")
+            lines.append(f"{method:<{name_width}}{count:>7}{shares}{report.mean_error(method, group):>9.4f}")
     lines.append(
         f"{report.face_count} faces scored; {report.boxes_from_labels} with the labelled box where dlib found none; "
         f"{len(report.unreadable)} unreadable images skipped"

@@ -70,8 +70,10 @@ def _frame_size(text: str) -> tuple[int, int]:
 def _bench(args: argparse.Namespace) -> int:
     from glare.bench import FrameLayout, format_report, run_bench
     from glare.engine import AnalysisSettings
+    from glare.faces import TrackerSettings
 
-    settings = AnalysisSettings(locator=args.method, model_path=Path(args.model) if args.model else None)
+    tracker = TrackerSettings(landmark_model=Path(args.landmark_model) if args.landmark_model else None)
+    settings = AnalysisSettings(tracker, args.method, Path(args.model) if args.model else None)
     layout = FrameLayout(args.size, args.mosaic)
     report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive, effects=args.effects,
                        layout=layout)
@@ -169,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--effects", nargs="*", default=["none", "glare", "anxious"],
                        help="time the whole engine with each of these effects (none: analysis alone)")
     bench.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
+    bench.add_argument("--landmark-model", metavar="DAT", help="a landmark predictor from glare-train landmarks "
+                       "to follow faces with instead of dlib's")
     bench.add_argument("--size", type=_frame_size, metavar="WxH",
                        help="upscale the clip's frames to this size first (untimed), e.g. 1920x1080")
     bench.add_argument("--mosaic", type=int, default=1, metavar="N",
@@ -200,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--debug", action="store_true", default=None,
                       help="start with the debug overlay on the window (landmarks, pupils, timings); d toggles it")
     live.add_argument("--virtual-camera", action="store_true", default=None, help="send frames to a virtual camera")
+    live.add_argument("--model", help="an eye_model.tflite from glare-train export instead of the bundled one")
+    live.add_argument("--landmark-model", metavar="DAT",
+                      help="a landmark predictor from glare-train landmarks to follow faces with instead of dlib's")
     live.add_argument("--record", metavar="OUT.mp4",
                       help="record the effect to an H.264 MP4 (an existing file is kept: the clip takes OUT-2.mp4...)")
     live.add_argument("--overwrite", action="store_true", default=None, help="let --record replace an existing file")

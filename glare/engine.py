@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from glare.eyes import EyeShape
-from glare.faces import FaceTracker, TrackerSettings
+from glare.faces import FaceFinder, FaceTracker, TrackerSettings
 from glare.gaze import Gaze, GazeDirector, GazeSettings
 from glare.pupils import DEFAULT_LOCATOR, Pupil, PupilLocator, make_locator
 from glare.iris import IrisSize, eye_distance_px, fit_iris
@@ -47,6 +47,7 @@ class FaceAnalyser:
         self.settings = settings or AnalysisSettings()
         self.tracker = FaceTracker(self.settings.tracker)
         self.locator = locator or make_locator(self.settings.locator, self.settings.model_path)
+        self._photo_finder: FaceFinder | None = None
         self._index = 0
 
     def analyse(self, frame: np.ndarray, time_s: float, stopwatch: Stopwatch) -> FrameResult:
@@ -58,8 +59,11 @@ class FaceAnalyser:
         return result
 
     def analyse_photo(self, image: np.ndarray, stopwatch: Stopwatch) -> FrameResult:
-        """A photo on its own: searched at full resolution, nothing taken from or left for other frames."""
-        return FrameResult(0, 0.0, analyse_photo(image, self.tracker.finder, self.locator, stopwatch),
+        """A photo on its own: searched at full resolution (the CNN where HOG finds no face), fitted with
+        dlib's own landmark model (accuracy before speed), nothing taken from or left for other frames."""
+        if self._photo_finder is None:
+            self._photo_finder = FaceFinder()
+        return FrameResult(0, 0.0, analyse_photo(image, self._photo_finder, self.locator, stopwatch),
                            stopwatch.timings_ms)
 
 

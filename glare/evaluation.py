@@ -9,6 +9,7 @@ labelled box stands in, so that every labelled face is scored.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import cv2
 import numpy as np
 
 from glare.eye_labels import LabelledFace
-from glare.faces import FaceFinder
+from glare.faces import Detector, FaceFinder
 from glare.pipeline import locate_pupils
 from glare.pupils import PupilLocator
 
@@ -31,8 +32,9 @@ class EvalReport:
     groups: list[str] = field(default_factory=list)
     """Per scored face, its image size as 'WxH', for the breakdown by photo size."""
     unreadable: list[str] = field(default_factory=list)
-    boxes_from_labels: int = 0
-    """Faces dlib did not detect, scored with the labelled box instead."""
+    found_by: Counter[Detector] = field(default_factory=Counter)
+    """Scored faces per detector that found them: HOG, the CNN where HOG found none, or neither (the
+    labelled box was used)."""
 
     @property
     def face_count(self) -> int:
@@ -95,8 +97,8 @@ def evaluate(
         if image is None:
             report.unreadable.append(str(face.image))
             continue
-        found, detected = finder.face_for_label(image, face.box)
-        report.boxes_from_labels += not detected
+        found, detector = finder.face_for_label(image, face.box)
+        report.found_by[detector] += 1
         for locator in locators:
             [pupils] = locate_pupils(image, [found], locator)
             report.errors[locator.name].append(
@@ -121,7 +123,8 @@ def format_table(report: EvalReport) -> str:
             shares = "".join(f"{share * 100:>9.1f}%" for share in report.shares(method, group))
             lines.append(f"{method:<{name_width}}{count:>7}{shares}{report.mean_error(method, group):>9.4f}")
     lines.append(
-        f"{report.face_count} faces scored; {report.boxes_from_labels} with the labelled box where dlib found none; "
+        f"{report.face_count} faces scored; found by HOG {report.found_by['hog']}, by the CNN where HOG found none "
+        f"{report.found_by['cnn']}, by neither (labelled box used) {report.found_by['label']}; "
         f"{len(report.unreadable)} unreadable images skipped"
     )
     return "\n".join(lines)

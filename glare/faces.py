@@ -18,19 +18,39 @@ at once (a cut, a mirror flip): then there is no following to spread it over.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 import cv2
 import dlib
 import numpy as np
 
+from glare.background_scan import BackgroundDetector
+from glare.face_regions import (  # noqa: F401 (Box, scaled_gray, to_gray: re-exported for callers)
+    Box,
+    FaceRegion,
+    box_iou,
+    box_thumbnail,
+    detection_for_label,
+    landmark_bounds,
+    scaled_gray,
+    to_gray,
+)
 from glare.smoothing import OneEuroFilter, filter_for_strength
 
 PHOTO_UPSAMPLE = 1
 """HOG upsampling for photos: faces down to about 40 px wide are found, at four times the cost."""
 
-Box = tuple[float, float, float, float]
-"""left, top, right, bottom in frame pixels."""
+CNN_SIDE_PX = 640
+"""Stills are searched by the CNN with their longer side scaled to this (faces down to ~40 px in a 400 px photo)."""
+MIN_CNN_SIDE_PX = 32
+"""Images smaller than this on a side hold no face a landmark fit could use: no CNN search for them."""
+CNN_TO_HOG_BOX = (0.03, 0.06, 0.08, 0.12)
+"""How far HOG's box edges sit from the CNN's on the same face, in the CNN box's width and height
+(left, top, right, bottom): the medians over 119 training-split photos both find (spread about 0.09),
+from ``python scripts/cnn_box_offsets.py --limit 120``. HOG's box is lower and larger."""
 
 
 @dataclass(frozen=True)
@@ -49,16 +69,64 @@ def _landmark_model_path() -> str:
     return face_recognition_models.pose_predictor_model_location()
 
 
-class FaceFinder:
-    """dlib's frontal HOG detector and 68-point predictor, loaded once per instance."""
+def _cnn_detector_path() -> str:
+    import face_recognition_models
 
-    def __init__(self) -> None:
+    return face_recognition_models.cnn_face_detector_model_location()
+
+
+Detector = Literal["hog", "cnn", "label"]
+"""Which found a still's face: HOG, the CNN fallback, or nothing (the hand-labelled box was used)."""
+
+
+class FaceFinder:
+    """dlib's frontal HOG detector and a 68-point predictor (dlib's own by default), loaded once per
+    instance; for still images, dlib's CNN face detector where HOG finds nothing (loaded on first need)."""
+
+    def __init__(self, cnn_fallback: bool = True, landmark_model: str | Path | None = None) -> None:
         self._detector = dlib.get_frontal_face_detector()
-        self._predictor = dlib.shape_predictor(_landmark_model_path())
+        path = Path(landmark_model) if landmark_model is not None else Path(_landmark_model_path())
+        if not path.is_file():
+            raise FileNotFoundError(f"landmark model {path} does not exist: pass a .dat from glare-train landmarks, "
+                                    "or leave it out to use dlib's")
+        self._predictor = dlib.shape_predictor(str(path))
+        self.cnn_fallback = cnn_fallback
+        """Whether stills HOG finds no face in are searched again by the CNN (tilted heads, hands at the
+        face: about 2.5% of the labelled photos). Too slow for live video (about a second a photo on a
+        laptop CPU), where the tracker carries a face through the frames HOG misses."""
+        self._cnn: dlib.cnn_face_detection_model_v1 | None = None
+        self.found_by: Counter[Detector] = Counter()
+        """How many still faces each detector found (``find``, ``face_for_label``)."""
 
     def detect(self, gray: np.ndarray, upsample: int = 0) -> list[Box]:
         """Face boxes in ``gray`` (uint8, H x W), upsampling ``upsample`` times to find small faces."""
         return [(r.left(), r.top(), r.right(), r.bottom()) for r in self._detector(gray, upsample)]
+
+    def detect_with_cnn(self, gray: np.ndarray) -> list[Box]:
+        """Face boxes from dlib's CNN (MMOD) detector, searched with the image's longer side scaled to
+        ``CNN_SIDE_PX`` (its time grows with the pixels: about 2 s at that size here, where a 4000 px
+        photo would take minutes), and moved to where HOG puts its boxes on the same face, which is what
+        the landmark predictor was trained on (``CNN_TO_HOG_BOX``)."""
+        if self._cnn is None:
+            self._cnn = dlib.cnn_face_detection_model_v1(_cnn_detector_path())
+        scale = CNN_SIDE_PX / max(gray.shape[:2])
+        searched = cv2.resize(gray, None, fx=scale, fy=scale,
+                              interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        boxes = []
+        for detection in self._cnn(searched, 0):
+            r = detection.rect
+            left, top, right, bottom = (v / scale for v in (r.left(), r.top(), r.right(), r.bottom()))
+            w, h = right - left, bottom - top
+            dx0, dy0, dx1, dy1 = CNN_TO_HOG_BOX
+            boxes.append((left + dx0 * w, top + dy0 * h, right + dx1 * w, bottom + dy1 * h))
+        return boxes
+
+    def detect_still(self, gray: np.ndarray, upsample: int = PHOTO_UPSAMPLE) -> tuple[list[Box], Detector]:
+        """A still's face boxes by HOG, or by the CNN where HOG finds none; and which found them."""
+        boxes = self.detect(gray, upsample)
+        if boxes or not self.cnn_fallback or min(gray.shape[:2]) < MIN_CNN_SIDE_PX:
+            return boxes, "hog"
+        return self.detect_with_cnn(gray), "cnn"
 
     def landmarks(self, image: np.ndarray, box: Box, max_face_px: float | None = None) -> np.ndarray:
         """The 68 landmarks of the face in ``box``, as a (68, 2) float64 array in ``image``'s pixels.
@@ -77,129 +145,26 @@ class FaceFinder:
         return region.to_frame(np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64))
 
     def find(self, image: np.ndarray, upsample: int = PHOTO_UPSAMPLE) -> list[Face]:
-        """Every face in a photo (gray or BGR), searched at full resolution; ids 1, 2... in dlib's order."""
+        """Every face in a photo (gray or BGR), searched at full resolution (by the CNN where HOG finds
+        none); ids 1, 2... in the detector's order."""
         gray = to_gray(image)
-        return [Face(box, self.landmarks(gray, box), index)
-                for index, box in enumerate(self.detect(gray, upsample), start=1)]
+        boxes, detector = self.detect_still(gray, upsample)
+        self.found_by[detector] += len(boxes)
+        return [Face(box, self.landmarks(gray, box), index) for index, box in enumerate(boxes, start=1)]
 
     def face_for_label(self, image: np.ndarray, labelled: Box,
-                       upsample: int = PHOTO_UPSAMPLE) -> tuple[Face, bool]:
-        """The face a hand-labelled box belongs to: the detection that overlaps it most, or (where dlib
-        finds none that does) the labelled box itself; and whether it was detected."""
+                       upsample: int = PHOTO_UPSAMPLE) -> tuple[Face, Detector]:
+        """The face a hand-labelled box belongs to: the HOG detection that overlaps it most, else the CNN's,
+        else (where neither finds one that does) the labelled box itself; and which of the three it is."""
         gray = to_gray(image)
+        detector: Detector = "hog"
         detected = detection_for_label(self.detect(gray, upsample), labelled)
-        box = detected if detected is not None else labelled
-        return Face(box, self.landmarks(gray, box), 1), detected is not None
-
-
-@dataclass(frozen=True)
-class FaceRegion:
-    """A face's surroundings in gray, shrunk by a whole factor where the face is large: what the landmark
-    predictor and the scene-change check read."""
-
-    gray: np.ndarray
-    origin: tuple[int, int]
-    """The region's top-left corner in frame pixels."""
-    shrink: int = 1
-    """Frame pixels per region pixel (each region pixel is the mean of shrink x shrink frame pixels)."""
-
-    @staticmethod
-    def around(image: np.ndarray, box: Box, max_face_px: float | None = None) -> FaceRegion:
-        """``box`` with a quarter of its size round it (the predictor's reach), clipped to the image; where
-        the box lies outside the image, the whole image (the fit lands on a border pixel rather than raise).
-
-        With ``max_face_px``, a box wider than twice that is shrunk by the whole factor that keeps it at
-        least that wide: the predictor's cost does not depend on the face's size, but the conversion's
-        does, and a whole factor takes OpenCV's fast area-averaging path.
-        """
-        left, top, right, bottom = (int(round(v)) for v in box)
-        margin_x, margin_y = (right - left) // 4 + 2, (bottom - top) // 4 + 2
-        x0, y0 = max(left - margin_x, 0), max(top - margin_y, 0)
-        x1, y1 = min(right + margin_x, image.shape[1]), min(bottom + margin_y, image.shape[0])
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            x0, y0, x1, y1 = 0, 0, image.shape[1], image.shape[0]
-        shrink = max(int((right - left) // max_face_px), 1) if max_face_px else 1
-        if min(x1 - x0, y1 - y0) < 2 * shrink:
-            shrink = 1
-        # Blocks on a grid fixed to the frame: a box that moves by a pixel does not resample the face.
-        x0, y0 = x0 // shrink * shrink, y0 // shrink * shrink
-        return FaceRegion(shrunk_gray(image[y0:y1, x0:x1], shrink), (x0, y0), shrink)
-
-    def to_region(self, box: Box) -> Box:
-        """A box in frame pixels, in this region's pixels."""
-        x0, y0 = self.origin
-        k = self.shrink
-        return (box[0] - x0) / k, (box[1] - y0) / k, (box[2] - x0) / k, (box[3] - y0) / k
-
-    def to_frame(self, points: np.ndarray) -> np.ndarray:
-        """(N, 2) region pixels in frame pixels: a region pixel's centre is its block's centre."""
-        return points * self.shrink + (self.shrink - 1) / 2 + np.asarray(self.origin, dtype=np.float64)
-
-    def thumbnail(self, box: Box) -> np.ndarray | None:
-        """``box_thumbnail`` of this region's frame, from the gray already here."""
-        return box_thumbnail(self.gray, self.to_region(box))
-
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """A contiguous uint8 gray copy of a gray or BGR image."""
-    if image.ndim == 2:
-        return np.ascontiguousarray(image)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-
-
-def shrunk_gray(image: np.ndarray, whole: int) -> np.ndarray:
-    """A gray copy of ``image`` shrunk by a whole factor, each pixel the mean of whole x whole (the last
-    rows and columns that do not fill a block are left out). Gray first: converting the larger image
-    and averaging one channel is three times faster than averaging three and converting."""
-    if whole <= 1:
-        return to_gray(image)
-    height, width = image.shape[:2]
-    image = image[: height // whole * whole, : width // whole * whole]
-    return cv2.resize(to_gray(image), (width // whole, height // whole), interpolation=cv2.INTER_AREA)
-
-
-EXACT_AREA_MAX_PIXELS = 500_000
-"""Images up to this many pixels (a 640x360 frame has 230,400) are shrunk by OpenCV's exact area
-resize; larger ones the fast way (see ``scaled_gray``), where the exact resize costs milliseconds."""
-
-
-def scaled_gray(image: np.ndarray, scale: float) -> np.ndarray:
-    """A gray copy of ``image`` scaled by about ``scale`` (its pixels' sizes in the result: round(w * scale)).
-
-    A large image is shrunk by area averaging over a whole factor first, which OpenCV does about ten
-    times faster than by any other factor (a 1080p frame took 5 ms the direct way), then linearly by
-    the factor under 2 that is left. Enlargements are linear.
-    """
-    if scale >= 1.0:
-        gray = to_gray(image)
-        return gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    height, width = image.shape[:2]
-    size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
-    whole = int(1.0 / scale)
-    if height * width <= EXACT_AREA_MAX_PIXELS or min(width, height) < whole:
-        return to_gray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
-    gray = shrunk_gray(image, whole)
-    return gray if (gray.shape[1], gray.shape[0]) == size else cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
-
-
-def landmark_bounds(landmarks: np.ndarray) -> Box:
-    x0, y0 = landmarks.min(axis=0)
-    x1, y1 = landmarks.max(axis=0)
-    return float(x0), float(y0), float(x1), float(y1)
-
-
-def detection_for_label(detections: list[Box], labelled: Box, min_iou: float = 0.3) -> Box | None:
-    """The detection that overlaps a hand-labelled face box most, or None if none overlaps it by ``min_iou``."""
-    best = max(detections, key=lambda box: box_iou(box, labelled), default=None)
-    return best if best is not None and box_iou(best, labelled) >= min_iou else None
-
-
-def box_iou(a: Box, b: Box) -> float:
-    inter_w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    inter_h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = inter_w * inter_h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+        if detected is None and self.cnn_fallback and min(gray.shape[:2]) >= MIN_CNN_SIDE_PX:
+            detector, detected = "cnn", detection_for_label(self.detect_with_cnn(gray), labelled)
+        if detected is None:
+            detector, detected = "label", labelled
+        self.found_by[detector] += 1
+        return Face(detected, self.landmarks(gray, detected), 1), detector
 
 
 @dataclass
@@ -221,11 +186,22 @@ class TrackerSettings:
     max_faces: int = 4
     min_face_px: float = 24.0
     """Faces whose landmarks span less than this many pixels are dropped: their eyes are too small."""
+    search_in_thread: bool = True
+    """Run the spread-out searches on a worker thread (dlib lets go of Python's lock while it searches):
+    each face's confirmation, and the search for new faces over the whole frame every
+    ``new_faces_every // (scan_tiles ** 2 + 1)`` frames. The answers are taken a frame or two later.
+    False: both on the frame's own path, the new-face search a piece at a time (see ``scan_tiles``)."""
     scan_tiles: int = 2
     """New faces are looked for in scan_tiles x scan_tiles overlapping tiles of the downscaled frame and one
     half-scale pass over it, one at a time, spread over new_faces_every frames (see ``FaceTracker``)."""
     confirm_face_px: float = 100.0
     """A tracked face is confirmed by HOG on its region scaled to about this width (HOG's window is 80 px)."""
+    landmark_model: Path | None = None
+    """The 68-point predictor that follows faces: None for dlib's own, or a smaller one made by
+    ``glare-train landmarks``. The one that command made here fits a face in a third of dlib's time
+    inside the loop (faces stage 2.1 -> 0.65 ms), but its eye outlines are looser (eye centroids within
+    e <= 0.05: 36% of validation faces against dlib's 60%) and the effect then drew irises on closed
+    and covered eyes, so dlib's own stays the default (docs/measurements.md)."""
     landmark_face_px: float | None = None
     """Where set, a face at least twice this wide has its landmarks fitted on a copy shrunk by a whole factor
     that keeps it at least this wide, so a 1080p face costs about what a 360p one does (the conversion to
@@ -244,30 +220,6 @@ SCENE_CHANGE_CORRELATION = 0.7
 thumbnail) has seen a cut, a mirror flip or another photo: the frame is searched at once. Tracking a
 moving, talking or blinking face stays above 0.87 on both sample clips (0.93 in 99% of frames); a cut
 from one face to another in the same place gave 0.55."""
-THUMBNAIL_SIZE = 16
-
-
-def box_thumbnail(frame: np.ndarray, box: Box) -> np.ndarray | None:
-    """The content of ``box`` in ``frame`` as a small gray image of zero mean and unit norm, or None where
-    the box is off the frame or flat."""
-    height, width = frame.shape[:2]
-    x0, y0 = max(int(box[0]), 0), max(int(box[1]), 0)
-    x1, y1 = min(int(np.ceil(box[2])), width), min(int(np.ceil(box[3])), height)
-    if x1 - x0 < THUMBNAIL_SIZE // 2 or y1 - y0 < THUMBNAIL_SIZE // 2:
-        return None
-    # Trimmed (centred) to whole multiples of the thumbnail's size: OpenCV's area averaging by a whole
-    # factor is about 20 times faster than by any other (2.5 ms against 0.13 on a 1080p face).
-    trim_x, trim_y = (x1 - x0) % THUMBNAIL_SIZE if x1 - x0 > THUMBNAIL_SIZE else 0, \
-        (y1 - y0) % THUMBNAIL_SIZE if y1 - y0 > THUMBNAIL_SIZE else 0
-    x0, y0 = x0 + trim_x // 2, y0 + trim_y // 2
-    x1, y1 = x1 - (trim_x - trim_x // 2), y1 - (trim_y - trim_y // 2)
-    patch = cv2.resize(to_gray(frame[y0:y1, x0:x1]), (THUMBNAIL_SIZE, THUMBNAIL_SIZE),
-                       interpolation=cv2.INTER_AREA).astype(np.float32)
-    patch -= patch.mean()
-    norm = float(np.linalg.norm(patch))
-    return patch / norm if norm > 1e-3 else None
-
-
 @dataclass
 class _Track:
     track_id: int
@@ -296,7 +248,7 @@ class FaceTracker:
 
     def __init__(self, settings: TrackerSettings | None = None, finder: FaceFinder | None = None):
         self.settings = settings or TrackerSettings()
-        self.finder = finder or FaceFinder()
+        self.finder = finder or FaceFinder(cnn_fallback=False, landmark_model=self.settings.landmark_model)
         self._tracks: list[_Track] = []
         self._frames_since_detection = 0
         self._next_step = 0
@@ -307,10 +259,20 @@ class FaceTracker:
         """Searches of a tracked face's region or of one tile of the frame."""
         self.scene_changes = 0
         """How many times a tracked face's box changed content at once (a cut), and the frame was searched."""
+        self.background = BackgroundDetector(self.settings.upsample) if self.settings.search_in_thread else None
+        """The worker thread the spread-out searches run on, where ``search_in_thread``."""
 
     def reset(self) -> None:
         self._tracks = []
         self._frames_since_detection = 0
+        if self.background is not None:
+            self.background.forget()
+
+    def close(self) -> None:
+        """Stops the worker thread, if any (the tracker still works after, without it)."""
+        if self.background is not None:
+            self.background.close()
+            self.background = None
 
     def update(self, frame: np.ndarray, time_s: float) -> list[Face]:
         """The faces in this frame (uint8 BGR or gray), taken at ``time_s`` seconds."""
@@ -328,27 +290,50 @@ class FaceTracker:
 
     def _search_a_little(self, frame: np.ndarray) -> None:
         """This frame's share of the spread-out search: the tracked faces due for confirmation in their
-        regions, and, every few frames, one tile of the frame for new faces."""
+        regions, and, every few frames, the search for new faces (on the worker thread, where there is
+        one; else a piece of the frame here); with a worker, first the answers it has finished."""
         every = max(self.settings.detect_every, 1)
         frame_number = self._frames_since_detection
+        if self.background is not None:
+            for track in list(self._tracks):
+                boxes = self.background.take(("confirm", track.track_id))
+                if boxes is not None:
+                    self._confirmed(frame, track, boxes)
         for track in list(self._tracks):
             # Staggered by id, so two faces are not confirmed on the same frame.
             if (frame_number + track.track_id) % every == 0:
                 self._confirm(frame, track)
         steps = max(self.settings.scan_tiles, 1) ** 2 + 1
         spacing = max(self.settings.new_faces_every // steps, 1)
-        if len(self._tracks) < self.settings.max_faces and frame_number % spacing == spacing // 2:
+        room = len(self._tracks) < self.settings.max_faces
+        if self.background is not None:
+            found = self.background.take("new faces")
+            if found and room:
+                self._add_new_faces(frame, found)
+            if room and frame_number % spacing == spacing // 2:
+                scale = min(1.0, self.settings.detect_width / frame.shape[1])
+                self.background.start("new faces", scaled_gray(frame, scale), scale)
+        elif room and frame_number % spacing == spacing // 2:
             self._scan_step(frame, self._next_step)
             self._next_step = (self._next_step + 1) % steps
 
     def _confirm(self, frame: np.ndarray, track: _Track) -> None:
-        """HOG on the track's region, scaled to ``confirm_face_px``: the detection refreshes the box; none
-        drops the track (its landmarks may be fitted to a hand or a turned head)."""
-        self.region_checks += 1
+        """HOG on the track's region, scaled to ``confirm_face_px``, here or on the worker thread."""
         x0, y0, x1, y1 = track.box()
         size = max(x1 - x0, y1 - y0, 1.0)
         region = (x0 - 0.45 * size, y0 - 0.45 * size, x1 + 0.45 * size, y1 + 0.45 * size)
-        boxes = self._detect_in(frame, region, self.settings.confirm_face_px / size)
+        scale = self.settings.confirm_face_px / size
+        if self.background is None:
+            self._confirmed(frame, track, self._detect_in(frame, region, scale))
+            return
+        cut = self._region_gray(frame, region, scale)
+        if cut is not None:
+            self.background.start(("confirm", track.track_id), cut[0], scale, cut[1])
+
+    def _confirmed(self, frame: np.ndarray, track: _Track, boxes: list[Box]) -> None:
+        """A confirmation's answer: the detection that overlaps the track refreshes its box; none drops the
+        track (its landmarks may be fitted to a hand or a turned head)."""
+        self.region_checks += 1
         best = max(boxes, key=lambda box: box_iou(box, track.box()), default=None)
         if best is None or box_iou(best, track.box()) < 0.3:
             self._tracks.remove(track)
@@ -375,7 +360,11 @@ class FaceTracker:
             tile_h = min(height, (height + (count - 1) * overlap) / count)
             x0, y0 = column * (width - tile_w) / max(count - 1, 1), row * (height - tile_h) / max(count - 1, 1)
             region = (x0, y0, x0 + tile_w, y0 + tile_h)
-        for box in self._detect_in(frame, region, scale):
+        self._add_new_faces(frame, self._detect_in(frame, region, scale))
+
+    def _add_new_faces(self, frame: np.ndarray, boxes: list[Box]) -> None:
+        """Tracks for the boxes no tracked face overlaps, fitted in ``frame``, up to ``max_faces``."""
+        for box in boxes:
             if len(self._tracks) >= self.settings.max_faces:
                 break
             if any(box_iou(box, track.box()) > 0.1 for track in self._tracks):
@@ -386,14 +375,23 @@ class FaceTracker:
 
     def _detect_in(self, frame: np.ndarray, region: Box, scale: float, upsample: int = 0) -> list[Box]:
         """HOG face boxes (frame pixels) in ``region`` of ``frame``, searched at ``scale``."""
+        cut = self._region_gray(frame, region, scale)
+        if cut is None:
+            return []
+        gray, (x0, y0) = cut
+        return [(b[0] / scale + x0, b[1] / scale + y0, b[2] / scale + x0, b[3] / scale + y0)
+                for b in self.finder.detect(gray, upsample)]
+
+    @staticmethod
+    def _region_gray(frame: np.ndarray, region: Box, scale: float) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """``region`` of ``frame`` (clipped to it) in gray, scaled by ``scale``, and its corner; None where
+        too little of it is in the frame."""
         height, width = frame.shape[:2]
         x0, y0 = max(int(region[0]), 0), max(int(region[1]), 0)
         x1, y1 = min(int(np.ceil(region[2])), width), min(int(np.ceil(region[3])), height)
         if x1 - x0 < 16 or y1 - y0 < 16:
-            return []
-        patch = scaled_gray(frame[y0:y1, x0:x1], scale)
-        return [(b[0] / scale + x0, b[1] / scale + y0, b[2] / scale + x0, b[3] / scale + y0)
-                for b in self.finder.detect(patch, upsample)]
+            return None
+        return scaled_gray(frame[y0:y1, x0:x1], scale), (x0, y0)
 
     def _new_track(self) -> _Track:
         return _Track(next(self._ids), np.zeros((0, 2)), np.zeros(4), filter_for_strength(self.settings.smoothing))
@@ -410,6 +408,8 @@ class FaceTracker:
         gaze); after a ``cut`` its landmarks start afresh, unsmoothed, from the new face."""
         self.detections_run += 1
         self._frames_since_detection = 0
+        if self.background is not None:
+            self.background.forget()
         height, width = frame.shape[:2]
         scale = min(1.0, self.settings.detect_width / width)
         boxes = self._detect_in(frame, (0.0, 0.0, float(width), float(height)), scale, self.settings.upsample)

@@ -14,6 +14,7 @@ import numpy as np
 
 from glare.capture import CameraSettings, open_source
 from glare.engine import AnalysisSettings, Engine, EngineSettings
+from glare.faces import TrackerSettings
 from glare.files import free_path
 from glare.gaze import DIRECTIONS, EFFECTS, GazeSettings
 from glare.overlay import draw_debug, draw_text_lines
@@ -57,6 +58,12 @@ class RunSettings:
     squint: float = _setting(0.35, (int, float), "a number from 0 to 1", _fraction)
     seed: int = _setting(0, int, "a whole number")
     locator: str = _setting(DEFAULT_LOCATOR, str, f"one of {', '.join(LOCATORS)}", _choice(tuple(LOCATORS)))
+    model: str | None = _setting(None, str, "a path to an eye_model.tflite made by glare-train export",
+                                 lambda value: Path(value).is_file())
+    """An eye model to use instead of the bundled one (the ``model`` locators)."""
+    landmark_model: str | None = _setting(None, str, "a path to a .dat made by glare-train landmarks",
+                                          lambda value: Path(value).is_file())
+    """A landmark predictor to follow faces with instead of dlib's."""
     virtual_camera: bool = _setting(False, bool, "true or false")
     record: str | None = _setting(None, str, "a path to an .mp4 file", lambda value: value.strip() != "")
     window: bool = _setting(True, bool, "true or false")
@@ -82,6 +89,10 @@ class RunSettings:
             if not right_type or (check is not None and not check(value)):
                 raise SettingsError(f"setting {spec.name.replace('_', '-')} = {value!r} is not allowed: "
                                     f"use {spec.metadata['allowed']}")
+
+    def analysis(self) -> AnalysisSettings:
+        tracker = TrackerSettings(landmark_model=Path(self.landmark_model) if self.landmark_model else None)
+        return AnalysisSettings(tracker, self.locator, Path(self.model) if self.model else None)
 
     def gaze(self) -> GazeSettings:
         return GazeSettings(effect=self.effect, direction=self.direction, intensity=self.intensity,
@@ -150,7 +161,7 @@ class Session:
         # The overlay belongs to the window, the effect to every output.
         self.show_debug = settings.debug
         self.effect = settings.effect
-        self.engine = Engine(EngineSettings(AnalysisSettings(locator=settings.locator), settings.gaze()))
+        self.engine = Engine(EngineSettings(settings.analysis(), settings.gaze()))
         self.mirror = settings.mirror
         self.paused = False
         self.show_fps = settings.show_fps

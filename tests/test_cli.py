@@ -1,6 +1,7 @@
 """The glare command on real and bad input: locate, eval, bench."""
 
 import json
+import re
 
 import cv2
 import numpy as np
@@ -50,6 +51,8 @@ def test_eval_prints_a_table_and_writes_the_plot(tmp_path, data_dir, capsys):
     table = capsys.readouterr().out
     assert "centroid" in table and "meanshift" in table and "e<=0.025" in table
     assert "12 faces scored" in table
+    found = re.search(r"found by HOG (\d+), by the CNN where HOG found none (\d+), by neither \(labelled box used\) (\d+)", table)
+    assert found and sum(int(count) for count in found.groups()) == 12
     assert cv2.imread(str(plot)) is not None
 
 

@@ -91,14 +91,16 @@ def test_a_cut_and_a_mirror_toggle_are_followed_on_their_own_frame(finder, woman
     assert tracker.detections_run <= len(range(0, len(clip), 15)) + 2
 
 
-def test_a_face_that_steps_in_is_found_without_searching_a_whole_frame(finder, woman_video, data_dir):
-    """While a face is followed the frame is searched a piece at a time: a second face that appears is
-    found within new_faces_every frames, and no frame runs a whole-frame search."""
+@pytest.mark.parametrize("in_thread", [False, True], ids=["pieces", "worker thread"])
+def test_a_face_that_steps_in_is_found_without_searching_a_whole_frame(finder, woman_video, data_dir, in_thread):
+    """While a face is followed, new faces are looked for off the frame's path (a piece of the frame at a
+    time, or the whole of it on a worker thread): a second face that appears is found within
+    new_faces_every frames, and no frame runs a whole-frame search itself."""
     woman = [f.image for f in _frames(woman_video, 80)]
     man = [f.image for f in _frames(data_dir / "video" / "man_webcam.mp4", 80)]
     height, width = woman[0].shape[:2]
     canvas = np.zeros((height, 2 * width, 3), np.uint8)
-    settings = TrackerSettings(new_faces_every=30)
+    settings = TrackerSettings(new_faces_every=30, search_in_thread=in_thread)
     tracker = FaceTracker(settings, finder)
     counts = []
     for index, image in enumerate(woman):
@@ -107,17 +109,24 @@ def test_a_face_that_steps_in_is_found_without_searching_a_whole_frame(finder, w
         if index >= 10:
             frame[:, width:] = cv2.resize(man[index % len(man)], (width, height))
         counts.append(len(tracker.update(frame, index / 30.0)))
+        if in_thread:
+            tracker.background.wait()  # the answer is taken on the next frame: deterministic
+    tracker.close()
     assert counts[:10] == [1] * 10
     arrival = counts.index(2)
     assert 10 < arrival <= 10 + settings.new_faces_every + 1
     assert all(count == 2 for count in counts[arrival:])
     assert tracker.detections_run == 1, "only the first frame, with nothing to follow, was searched whole"
-    assert tracker.region_checks > 0
+    if in_thread:
+        assert arrival <= 10 + settings.new_faces_every // 5 + 2, "the thread searches the whole frame each time"
+    else:
+        assert tracker.region_checks > 0
 
 
-def test_a_tracked_face_that_hog_no_longer_finds_in_its_region_is_dropped(finder, woman_video):
+@pytest.mark.parametrize("in_thread", [False, True], ids=["here", "worker thread"])
+def test_a_tracked_face_that_hog_no_longer_finds_in_its_region_is_dropped(finder, woman_video, in_thread):
     frames = [f.image for f in _frames(woman_video, 20)]
-    tracker = FaceTracker(TrackerSettings(detect_every=5, new_faces_every=1000), finder)
+    tracker = FaceTracker(TrackerSettings(detect_every=5, new_faces_every=1000, search_in_thread=in_thread), finder)
     (face,) = tracker.update(frames[0], 0.0)
     # The face's region painted flat gray: its landmarks still fit somewhere, HOG finds no face.
     left, top, right, bottom = (int(v) for v in face.box)
@@ -126,7 +135,11 @@ def test_a_tracked_face_that_hog_no_longer_finds_in_its_region_is_dropped(finder
         covered = image.copy()
         covered[max(top - 40, 0):bottom + 40, max(left - 40, 0):right + 40] = 128
         counts.append(len(tracker.update(covered, index / 30.0)))
-    assert counts[-1] == 0 and counts.index(0) <= 6
+        if in_thread:
+            tracker.background.wait()  # the answer is taken on the next frame: deterministic
+    tracker.close()
+    # Confirmed on the 5th frame; from a worker thread, the answer acts a frame later.
+    assert counts[-1] == 0 and counts.index(0) <= 6 + in_thread
 
 
 def test_a_face_that_jumps_150_px_is_found_at_its_new_place_on_the_next_frame(finder, woman_video):
@@ -164,3 +177,22 @@ def test_scaled_gray_has_the_size_opencv_would_give(scale):
     assert scaled.shape == expected.shape
     # Area averaging then linear resampling: close to OpenCV's one-step area resize.
     assert np.abs(scaled.astype(float) - expected.astype(float)).mean() < 3.0
+
+
+def test_a_still_hog_misses_is_found_by_the_cnn_and_counted(woman_video):
+    """A head tilted 50 degrees: HOG finds nothing, dlib's CNN finds the face, and says it did."""
+    frame = _frames(woman_video, 1)[0].image
+    tilted = cv2.warpAffine(frame, cv2.getRotationMatrix2D((320, 180), 50, 1.0), (640, 360))
+    assert FaceFinder(cnn_fallback=False).find(tilted) == []
+    finder = FaceFinder()
+    (face,) = finder.find(tilted)
+    assert finder.found_by == {"cnn": 1}
+    # The landmarks sit on the face: the eyes inside the box, above its middle (the head is upright-ish).
+    left, top, right, bottom = face.box
+    eyes = face.landmarks[36:48]
+    assert np.all((eyes[:, 0] > left) & (eyes[:, 0] < right) & (eyes[:, 1] > top) & (eyes[:, 1] < bottom))
+    labelled = tuple(float(v) for v in face.box)
+    _, detector = finder.face_for_label(tilted, labelled)
+    assert detector == "cnn"
+    _, detector = FaceFinder(cnn_fallback=False).face_for_label(tilted, labelled)
+    assert detector == "label"

@@ -1,6 +1,7 @@
 """Outputs and the live loop: virtual camera (through a registered test backend), recordings, config, demo."""
 
 import dataclasses
+import shutil
 import sys
 from pathlib import Path
 
@@ -481,3 +482,22 @@ def test_glare_run_paces_a_file_only_for_a_window_or_a_virtual_camera(woman_vide
     interval = 1 / cv2.VideoCapture(str(woman_video)).get(cv2.CAP_PROP_FPS)
     assert len(waits["camera"]) >= 8
     assert np.diff(waits["camera"]) == pytest.approx(interval, abs=0.01)
+
+
+def test_run_uses_the_eye_model_and_landmark_model_it_is_given(tmp_path, woman_video):
+    import face_recognition_models
+
+    from glare.pupils.model import BUNDLED_MODEL
+    from glare.runner import RunSettings, Session
+
+    model = tmp_path / "mine.tflite"
+    shutil.copy(BUNDLED_MODEL, model)
+    shutil.copy(BUNDLED_MODEL.with_suffix(".json"), model.with_suffix(".json"))
+    landmarks = tmp_path / "mine.dat"
+    shutil.copy(face_recognition_models.pose_predictor_model_location(), landmarks)
+    session = Session(RunSettings(input=str(woman_video), window=False, model=str(model), landmark_model=str(landmarks)))
+    assert session.engine.analyser.locator.settings.model_path == model
+    assert session.engine.analyser.tracker.settings.landmark_model == landmarks
+    session.close()
+    with pytest.raises(ValueError, match="glare-train landmarks"):
+        RunSettings(input=str(woman_video), landmark_model=str(tmp_path / "missing.dat"))

@@ -1,0 +1,72 @@
+"""HOG searches on a worker thread, off the frame's path.
+
+dlib's HOG detector lets go of Python's lock while it runs, so a search (about 8 ms for a whole
+480-wide frame, 1-2 ms for a face's region) can run on another core while the frame's own work
+goes on. The tracker starts a search with a frame's gray copy and takes the answer a frame or two
+later: a new face is fitted in the frame it has then, a confirmation refreshes the box of a face
+that has moved little in that time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import dlib
+import numpy as np
+
+from glare.face_regions import Box
+
+
+class BackgroundDetector:
+    """Searches run one after another on one worker thread, with a detector of its own (dlib's detectors
+    are not safe to share between threads). Each search has a key; a key has one search at a time."""
+
+    def __init__(self, upsample: int = 0):
+        self.upsample = upsample
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glare-face-search")
+        # Made here, not on first use in the worker: making one holds Python's lock for about 0.2 s,
+        # which stalled the frame that happened to be running then.
+        self._detector = dlib.get_frontal_face_detector()
+        self._pending: dict[Hashable, Future[list[Box]]] = {}
+        self.searches = 0
+
+    def busy(self, key: Hashable) -> bool:
+        return key in self._pending
+
+    def start(self, key: Hashable, gray: np.ndarray, scale: float, origin: tuple[float, float] = (0.0, 0.0)) -> bool:
+        """Searches ``gray``, a copy of the frame (or of the region at ``origin``) scaled by ``scale``, unless a
+        search under ``key`` is under way; whether it started."""
+        if key in self._pending:
+            return False
+        self._pending[key] = self._executor.submit(self._search, gray, scale, origin)
+        self.searches += 1
+        return True
+
+    def _search(self, gray: np.ndarray, scale: float, origin: tuple[float, float]) -> list[Box]:
+        x0, y0 = origin
+        return [(r.left() / scale + x0, r.top() / scale + y0, r.right() / scale + x0, r.bottom() / scale + y0)
+                for r in self._detector(gray, self.upsample)]
+
+    def take(self, key: Hashable) -> list[Box] | None:
+        """The boxes (frame pixels) of the finished search under ``key``, once; None while it runs or where
+        none was started. An error in the search is raised here."""
+        pending = self._pending.get(key)
+        if pending is None or not pending.done():
+            return None
+        del self._pending[key]
+        return pending.result()
+
+    def wait(self) -> None:
+        """Blocks until every search under way has finished; ``take`` then has their answers."""
+        for pending in list(self._pending.values()):
+            pending.exception()
+
+    def forget(self) -> None:
+        """Drops the searches under way (after a reset or a cut, their answers belong to old frames): they
+        finish unheard, and their keys are free at once."""
+        self._pending.clear()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._pending.clear()

@@ -106,8 +106,13 @@ def _time_effects(video: Path, settings: AnalysisSettings | None, effects: Seque
     """The whole engine (analysis, gaze, render) per stage, one engine per effect, all on each frame in
     turn (the order rotating from frame to frame): a ratio between effects is then taken under the
     same conditions, where separate passes drifted apart by up to half the analysis's cost."""
-    engines = {effect: Engine(EngineSettings(analysis=settings or AnalysisSettings(), gaze=GazeSettings(effect=effect)))
-               for effect in effects}
+    analysis = settings or AnalysisSettings()
+    # One landmark model and one eye model for all the engines, as in a program that runs one engine:
+    # a copy each would evict each other's from the cache, and the predictor's 99 MB read slower.
+    first = Engine(EngineSettings(analysis=analysis, gaze=GazeSettings(effect=effects[0])))
+    engines = {effect: Engine(EngineSettings(analysis=analysis, gaze=GazeSettings(effect=effect)),
+                              first.analyser.locator, first.analyser.tracker.finder) if index else first
+               for index, effect in enumerate(effects)}
     timings = {effect: Timings() for effect in effects}
     for captured in _frames(video, max_frames, layout):
         turn = captured.index % len(effects)

@@ -43,9 +43,10 @@ class AnalysisSettings:
 class FaceAnalyser:
     """Faces, eyes and pupils of each frame of a live video (the first three stages)."""
 
-    def __init__(self, settings: AnalysisSettings | None = None, locator: PupilLocator | None = None):
+    def __init__(self, settings: AnalysisSettings | None = None, locator: PupilLocator | None = None,
+                 finder: FaceFinder | None = None):
         self.settings = settings or AnalysisSettings()
-        self.tracker = FaceTracker(self.settings.tracker)
+        self.tracker = FaceTracker(self.settings.tracker, finder)
         self.locator = locator or make_locator(self.settings.locator, self.settings.model_path)
         self._photo_finder: FaceFinder | None = None
         self._index = 0
@@ -92,9 +93,11 @@ class Engine:
     time in seconds for smooth motion at any frame rate; without it the engine assumes 30 fps.
     """
 
-    def __init__(self, settings: EngineSettings | None = None, locator: PupilLocator | None = None):
+    def __init__(self, settings: EngineSettings | None = None, locator: PupilLocator | None = None,
+                 finder: FaceFinder | None = None):
+        """``locator`` and ``finder`` may be shared between engines (their models are loaded once)."""
         self.settings = settings or EngineSettings()
-        self.analyser = FaceAnalyser(self.settings.analysis, locator)
+        self.analyser = FaceAnalyser(self.settings.analysis, locator, finder)
         self.director = GazeDirector(self.settings.gaze)
         self._pupil_filters: dict[tuple[int, str], OneEuroFilter] = {}
         self._face_states: dict[int, _FaceEffectState] = {}

@@ -1,18 +1,24 @@
 """Faces: dlib HOG detection and 68 landmarks, tracked between detections and smoothed.
 
 HOG detection is the most expensive stage (8 ms on a 480-wide frame, 13 ms at 640 on this
-machine), so the tracker never runs it on a whole frame while it follows a face: each frame's
-box comes from the face's previous landmarks and the landmark predictor refits the points. The
-search is spread out instead, so no frame stalls:
+machine), so the tracker never runs it on a whole frame on the frame's own path while it follows
+a face: each frame's box comes from the face's previous landmarks and the landmark predictor
+refits the points. The searches run beside it instead, so no frame stalls:
 
 - each tracked face is confirmed once every ``detect_every`` frames by HOG in a small region
   round it, scaled so the face is about 100 px wide (about 1 ms whatever the frame's size);
-- new faces are looked for one piece at a time, a piece every dozen frames, so the frame is
-  covered once every ``new_faces_every`` frames: 2x2 overlapping tiles of the frame downscaled to
-  ``detect_width``, and the whole of it at half that scale for faces too large for a tile.
+- new faces are looked for over the whole frame downscaled to ``detect_width``, every dozen frames.
 
-A whole-frame search runs only when no face is tracked, or when a tracked face's content changed
-at once (a cut, a mirror flip): then there is no following to spread it over.
+Both run on a worker thread (``glare.background_scan``; dlib lets go of Python's lock while it
+searches) and their answers are taken a frame or two later. Without it (``search_in_thread``
+off) they run on the frame's path, the new-face search one piece at a time: 2x2 overlapping
+tiles of the downscaled frame and the whole of it at half that scale for faces too large for a
+tile, covering the frame once every ``new_faces_every`` frames.
+
+A whole-frame search runs on the frame's path only when no face is tracked, or when a tracked
+face's content changed at once (a cut, a mirror flip, a jump): then there is nothing to follow.
+Stills (``FaceFinder.find``) are searched whole at full resolution, by dlib's CNN where HOG finds
+no face.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ mean-shift instead.
 Why the mirror pass stays (measured; see docs/measurements.md): it costs 0.17 ms a face (the call
 on 4 crops 0.39 ms, on 2 crops 0.22), and the averaging is no more accurate (``glare eval
 --methods model model-unmirrored``: within e <= 0.025 / 0.05, validation split 63.8 / 88.4%
-mirrored against 64.7 / 89.6% not, test split 64.1 / 89.5% against 62.3 / 89.8%). But the
+mirrored against 64.7 / 89.6% not, test split 64.4 / 89.6% against 62.3 / 89.8%). But the
 disagreement is the doubt signal that keeps an iris off an eye a hand covers: without it, the
 effect drew dark iris blobs over the closed, covered eye of woman_expressions.mp4 frame 130.
 """

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from glare.eye_labels import LabelledFace
+from glare.eye_labels import LabelledFace, normalised_error
 from glare.faces import Detector, FaceFinder
 from glare.pipeline import locate_pupils
 from glare.pupils import PupilLocator
@@ -52,12 +52,6 @@ class EvalReport:
         if group is None:
             return errors
         return errors[np.asarray(self.groups) == group]
-
-
-def normalised_error(face: LabelledFace, right: Sequence[float], left: Sequence[float]) -> float:
-    right_error = np.hypot(right[0] - face.right_eye[0], right[1] - face.right_eye[1])
-    left_error = np.hypot(left[0] - face.left_eye[0], left[1] - face.left_eye[1])
-    return float(max(right_error, left_error) / face.interocular_px)
 
 
 def read_for_scoring(path: Path, grayscale_copy: bool) -> np.ndarray | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,6 +32,14 @@ class LabelledFace:
     @property
     def interocular_px(self) -> float:
         return float(np.hypot(self.right_eye[0] - self.left_eye[0], self.right_eye[1] - self.left_eye[1]))
+
+
+def normalised_error(face: LabelledFace, right: Sequence[float], left: Sequence[float]) -> float:
+    """Jesorsky et al.'s error: the worse eye's distance from its label over the labelled inter-ocular
+    distance (``right`` is the person's right eye, on the image's left)."""
+    right_error = np.hypot(right[0] - face.right_eye[0], right[1] - face.right_eye[1])
+    left_error = np.hypot(left[0] - face.left_eye[0], left[1] - face.left_eye[1])
+    return float(max(right_error, left_error) / face.interocular_px)
 
 
 class LabelFileError(ValueError):

@@ -139,7 +139,7 @@ def run_bench(video: Path, settings: AnalysisSettings | None = None, max_frames:
     )
     naive_timings = Timings()
     if not skip_naive:
-        finder = FaceFinder()
+        finder = FaceFinder(cnn_fallback=False)  # the tutorial's loop: HOG only
         naive_timings, _ = _time_loop(
             video, max_frames, layout, lambda frame, _time, watch: naive_analysis(frame, finder, analyser.locator, watch)
         )

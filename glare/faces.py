@@ -98,7 +98,7 @@ class FaceFinder:
         self._predictor = dlib.shape_predictor(str(path))
         self.cnn_fallback = cnn_fallback
         """Whether stills HOG finds no face in are searched again by the CNN (tilted heads, hands at the
-        face: about 2.5% of the labelled photos). Too slow for live video (about a second a photo on a
+        face: about 2% of the labelled photos). Too slow for live video (about a second a photo on a
         laptop CPU), where the tracker carries a face through the frames HOG misses."""
         self._cnn: dlib.cnn_face_detection_model_v1 | None = None
         self.found_by: Counter[Detector] = Counter()
@@ -254,7 +254,7 @@ class FaceTracker:
 
     def __init__(self, settings: TrackerSettings | None = None, finder: FaceFinder | None = None):
         self.settings = settings or TrackerSettings()
-        self.finder = finder or FaceFinder(cnn_fallback=False, landmark_model=self.settings.landmark_model)
+        self.finder = finder or FaceFinder(landmark_model=self.settings.landmark_model)
         self._tracks: list[_Track] = []
         self._frames_since_detection = 0
         self._next_step = 0

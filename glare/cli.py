@@ -16,7 +16,7 @@ def _locate(args: argparse.Namespace) -> int:
     from glare.faces import FaceFinder
     from glare.locate import locate_all
 
-    finder, locator = FaceFinder(), make_locator(args.method)
+    finder, locator = FaceFinder(), make_locator(args.method, Path(args.model) if args.model else None)
     out = open(args.jsonl, "w") if args.jsonl else sys.stdout
     failures = 0
     try:
@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR")
     locate.add_argument("--method", choices=list(LOCATORS), default=DEFAULT_LOCATOR)
     locate.add_argument("--jsonl", metavar="OUT", help="write the JSON lines here instead of to standard output")
+    locate.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
     locate.set_defaults(handler=_locate)
 
     evaluate = commands.add_parser("eval", help="accuracy against hand-labelled eye centres")

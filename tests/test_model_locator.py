@@ -71,6 +71,8 @@ def test_a_model_the_user_names_that_cannot_be_loaded_is_an_error(tmp_path, caps
     # glare eval no longer scores mean-shift under the model's name.
     assert main(["eval", "--model", str(garbage), "--methods", "model", "--limit", "5"]) == 2
     assert "garbage.tflite cannot be loaded" in capsys.readouterr().err
+    assert main(["locate", "--model", str(garbage), str(tmp_path)]) == 2
+    assert "garbage.tflite cannot be loaded" in capsys.readouterr().err
 
 
 def test_no_photo_group_is_in_two_splits(data_dir):

@@ -1,6 +1,10 @@
 """``glare-label`` (also ``glare label``): click pupils (and eye corners) into a JSON label file.
 
     glare-label FOLDER_OR_IMAGE_OR_MANIFEST [--labels FILE] [--points pupils|pupil|eye] [--predict model|meanshift|none]
+                [--order name|uncertain]
+
+``--order uncertain`` shows first the images glare's model is least sure about, so that hand labels
+go where they help most; the label file feeds ``glare-train prepare --labels`` as it is.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from glare.labeler.doubt import ORDERS
 from glare.labeler.labels import POINT_SETS, open_label_file
 from glare.labeler.predict import PREDICTORS
 
@@ -52,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "pupil: one pupil per eye crop; eye: pupil and both corners per eye crop")
     parser.add_argument("--predict", choices=PREDICTORS, default="model",
                         help="what pre-fills the points: glare's model, mean-shift, or nothing")
+    parser.add_argument("--order", choices=ORDERS, default="name",
+                        help="name: path order; uncertain: the images glare's model is least sure about first")
     return parser
 
 
@@ -73,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         if not display_available():
             raise RuntimeError("no display to open the labelling window on: run it on a desktop (or under Xvfb)")
         predictor = make_predictor(args.predict, label_file.point_set)
-        session = LabellingSession(images_from(source), label_file, predictor, args.predict, log=log)
+        images = images_from(source)
+        if args.order == "uncertain":
+            from glare.labeler.doubt import make_doubt, most_doubtful_first
+
+            images = most_doubtful_first(images, make_doubt(label_file.point_set), log=log)
+        session = LabellingSession(images, label_file, predictor, args.predict, log=log)
         LabelWindow(session, log=log).run()
         progress = session.progress()
         print(f"{progress.confirmed} of {progress.total} images confirmed in {label_file.path}"

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import dlib
 import numpy as np
 
-from glare.face_regions import Box
+from glare.face_regions import Box, box_in_frame
 
 
 class BackgroundDetector:
@@ -29,10 +29,6 @@ class BackgroundDetector:
         # which stalled the frame that happened to be running then.
         self._detector = dlib.get_frontal_face_detector()
         self._pending: dict[Hashable, Future[list[Box]]] = {}
-        self.searches = 0
-
-    def busy(self, key: Hashable) -> bool:
-        return key in self._pending
 
     def start(self, key: Hashable, gray: np.ndarray, scale: float, origin: tuple[float, float] = (0.0, 0.0)) -> bool:
         """Searches ``gray``, a copy of the frame (or of the region at ``origin``) scaled by ``scale``, unless a
@@ -40,12 +36,10 @@ class BackgroundDetector:
         if key in self._pending:
             return False
         self._pending[key] = self._executor.submit(self._search, gray, scale, origin)
-        self.searches += 1
         return True
 
     def _search(self, gray: np.ndarray, scale: float, origin: tuple[float, float]) -> list[Box]:
-        x0, y0 = origin
-        return [(r.left() / scale + x0, r.top() / scale + y0, r.right() / scale + x0, r.bottom() / scale + y0)
+        return [box_in_frame((r.left(), r.top(), r.right(), r.bottom()), scale, origin)
                 for r in self._detector(gray, self.upsample)]
 
     def take(self, key: Hashable) -> list[Box] | None:

@@ -12,11 +12,19 @@ from glare.commands import dispatch
 from glare.settings import shared_data_dir
 
 
+MODEL_HELP = "an eye_model.tflite made by glare-train export, instead of the bundled one"
+LANDMARK_MODEL_HELP = "a landmark predictor made by glare-train landmarks, to follow faces with instead of dlib's"
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
 def _locate(args: argparse.Namespace) -> int:
     from glare.faces import FaceFinder
     from glare.locate import locate_all
 
-    finder, locator = FaceFinder(), make_locator(args.method, Path(args.model) if args.model else None)
+    finder, locator = FaceFinder(), make_locator(args.method, _path(args.model))
     out = open(args.jsonl, "w") if args.jsonl else sys.stdout
     failures = 0
     try:
@@ -44,7 +52,7 @@ def _eval(args: argparse.Namespace) -> int:
     if not faces:
         print(f"no labelled faces in split {args.split!r} of {args.labels}", file=sys.stderr)
         return 2
-    locators = [make_locator(name, Path(args.model) if args.model else None) for name in args.methods]
+    locators = [make_locator(name, _path(args.model)) for name in args.methods]
     print(f"scoring {len(faces)} faces of split {args.split!r} from {args.labels}", file=sys.stderr)
     report = evaluate(faces, locators, progress=lambda i: i % 200 == 0 and print(f"  {i}/{len(faces)}", file=sys.stderr),
                       grayscale_copies=args.grayscale_copies)
@@ -72,8 +80,8 @@ def _bench(args: argparse.Namespace) -> int:
     from glare.engine import AnalysisSettings
     from glare.faces import TrackerSettings
 
-    tracker = TrackerSettings(landmark_model=Path(args.landmark_model) if args.landmark_model else None)
-    settings = AnalysisSettings(tracker, args.method, Path(args.model) if args.model else None)
+    tracker = TrackerSettings(landmark_model=_path(args.landmark_model))
+    settings = AnalysisSettings(tracker, args.method, _path(args.model))
     layout = FrameLayout(args.size, args.mosaic)
     report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive, effects=args.effects,
                        layout=layout)
@@ -124,7 +132,7 @@ def _apply(args: argparse.Namespace) -> int:
 
     effect = {key: getattr(args, key) for key in ("effect", "direction", "intensity", "squint", "seed")
               if getattr(args, key) is not None}
-    analysis = AnalysisSettings(locator=args.locator or DEFAULT_LOCATOR, model_path=Path(args.model) if args.model else None)
+    analysis = AnalysisSettings(locator=args.locator or DEFAULT_LOCATOR, model_path=_path(args.model))
     engine = Engine(EngineSettings(analysis=analysis, gaze=GazeSettings(**effect)))
     summary = apply_to_files(engine, [Path(p) for p in args.inputs], Path(args.out) if args.out else None,
                              Path(args.out_file) if args.out_file else None, args.overwrite)
@@ -148,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR")
     locate.add_argument("--method", choices=list(LOCATORS), default=DEFAULT_LOCATOR)
     locate.add_argument("--jsonl", metavar="OUT", help="write the JSON lines here instead of to standard output")
-    locate.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
+    locate.add_argument("--model", help=MODEL_HELP)
     locate.set_defaults(handler=_locate)
 
     evaluate = commands.add_parser("eval", help="accuracy against hand-labelled eye centres")
@@ -160,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, default=0, help="score at most this many faces")
     evaluate.add_argument("--grayscale-copies", action="store_true",
                           help="score grayscale JPEG copies of the photos (as LFW and dim webcams give)")
-    evaluate.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
+    evaluate.add_argument("--model", help=MODEL_HELP)
     evaluate.add_argument("--plot", default="eval-cumulative.png", help="where to write the cumulative-error PNG")
     evaluate.set_defaults(handler=_eval)
 
@@ -171,9 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-naive", action="store_true", help="skip the naive loop")
     bench.add_argument("--effects", nargs="*", default=["none", "glare", "anxious"],
                        help="time the whole engine with each of these effects (none: analysis alone)")
-    bench.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
-    bench.add_argument("--landmark-model", metavar="DAT", help="a landmark predictor from glare-train landmarks "
-                       "to follow faces with instead of dlib's")
+    bench.add_argument("--model", help=MODEL_HELP)
+    bench.add_argument("--landmark-model", metavar="DAT", help=LANDMARK_MODEL_HELP)
     bench.add_argument("--size", type=_frame_size, metavar="WxH",
                        help="upscale the clip's frames to this size first (untimed), e.g. 1920x1080")
     bench.add_argument("--mosaic", type=int, default=1, metavar="N",
@@ -205,9 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--debug", action="store_true", default=None,
                       help="start with the debug overlay on the window (landmarks, pupils, timings); d toggles it")
     live.add_argument("--virtual-camera", action="store_true", default=None, help="send frames to a virtual camera")
-    live.add_argument("--model", help="an eye_model.tflite from glare-train export instead of the bundled one")
-    live.add_argument("--landmark-model", metavar="DAT",
-                      help="a landmark predictor from glare-train landmarks to follow faces with instead of dlib's")
+    live.add_argument("--model", help=MODEL_HELP)
+    live.add_argument("--landmark-model", metavar="DAT", help=LANDMARK_MODEL_HELP)
     live.add_argument("--record", metavar="OUT.mp4",
                       help="record the effect to an H.264 MP4 (an existing file is kept: the clip takes OUT-2.mp4...)")
     live.add_argument("--overwrite", action="store_true", default=None, help="let --record replace an existing file")
@@ -225,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--out", metavar="DIR", help="folder for the outputs, each under its photo's name")
     where.add_argument("-o", dest="out_file", metavar="OUT.jpg", help="the output file, for one photo")
     _add_effect_flags(photos)
-    photos.add_argument("--model", help="an exported eye_model.tflite to use instead of the bundled one")
+    photos.add_argument("--model", help=MODEL_HELP)
     photos.add_argument("--overwrite", action="store_true", help="let the outputs replace existing files")
     photos.set_defaults(handler=_apply)
 

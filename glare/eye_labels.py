@@ -80,9 +80,14 @@ def group_key(image: Path) -> str:
     return re.sub(r"_\d+$", "", stem)
 
 
+def group_bucket(image: Path) -> int:
+    """A stable bucket 0-99 for an image's group (a checksum of its key: Python's hash changes per run)."""
+    return zlib.crc32(group_key(image).encode()) % 100
+
+
 def split_of(image: Path) -> Split:
-    """The split an image belongs to, fixed by a hash of its group key (70/15/15)."""
-    bucket = zlib.crc32(group_key(image).encode()) % 100
+    """The split an image belongs to, fixed by its group's bucket (70/15/15)."""
+    bucket = group_bucket(image)
     if bucket < 100 * SPLIT_SHARES["train"]:
         return "train"
     if bucket < 100 * (SPLIT_SHARES["train"] + SPLIT_SHARES["val"]):

@@ -101,6 +101,12 @@ def scaled_gray(image: np.ndarray, scale: float) -> np.ndarray:
     return gray if (gray.shape[1], gray.shape[0]) == size else cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
 
 
+def box_in_frame(box: tuple[float, float, float, float], scale: float, origin: tuple[float, float] = (0.0, 0.0)) -> Box:
+    """A box found in a copy of a frame's region (corner at ``origin``) scaled by ``scale``, in frame pixels."""
+    x0, y0 = origin
+    return box[0] / scale + x0, box[1] / scale + y0, box[2] / scale + x0, box[3] / scale + y0
+
+
 def landmark_bounds(landmarks: np.ndarray) -> Box:
     x0, y0 = landmarks.min(axis=0)
     x1, y1 = landmarks.max(axis=0)
@@ -124,6 +130,13 @@ def box_iou(a: Box, b: Box) -> float:
 THUMBNAIL_SIZE = 16
 
 
+def _whole_thumbnails(start: int, stop: int) -> tuple[int, int]:
+    """[start, stop) trimmed evenly at both ends to a whole multiple of ``THUMBNAIL_SIZE`` (left as it is
+    where shorter than one)."""
+    extra = (stop - start) % THUMBNAIL_SIZE if stop - start > THUMBNAIL_SIZE else 0
+    return start + extra // 2, stop - (extra - extra // 2)
+
+
 def box_thumbnail(frame: np.ndarray, box: Box) -> np.ndarray | None:
     """The content of ``box`` in ``frame`` as a small gray image of zero mean and unit norm, or None where
     the box is off the frame or flat."""
@@ -134,10 +147,8 @@ def box_thumbnail(frame: np.ndarray, box: Box) -> np.ndarray | None:
         return None
     # Trimmed (centred) to whole multiples of the thumbnail's size: OpenCV's area averaging by a whole
     # factor is about 20 times faster than by any other (2.5 ms against 0.13 on a 1080p face).
-    trim_x, trim_y = (x1 - x0) % THUMBNAIL_SIZE if x1 - x0 > THUMBNAIL_SIZE else 0, \
-        (y1 - y0) % THUMBNAIL_SIZE if y1 - y0 > THUMBNAIL_SIZE else 0
-    x0, y0 = x0 + trim_x // 2, y0 + trim_y // 2
-    x1, y1 = x1 - (trim_x - trim_x // 2), y1 - (trim_y - trim_y // 2)
+    x0, x1 = _whole_thumbnails(x0, x1)
+    y0, y1 = _whole_thumbnails(y0, y1)
     patch = cv2.resize(to_gray(frame[y0:y1, x0:x1]), (THUMBNAIL_SIZE, THUMBNAIL_SIZE),
                        interpolation=cv2.INTER_AREA).astype(np.float32)
     patch -= patch.mean()

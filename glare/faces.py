@@ -37,6 +37,7 @@ from glare.background_scan import BackgroundDetector
 from glare.face_regions import (  # noqa: F401 (Box, scaled_gray, to_gray: re-exported for callers)
     Box,
     FaceRegion,
+    box_in_frame,
     box_iou,
     box_thumbnail,
     detection_for_label,
@@ -108,22 +109,22 @@ class FaceFinder:
         """Face boxes in ``gray`` (uint8, H x W), upsampling ``upsample`` times to find small faces."""
         return [(r.left(), r.top(), r.right(), r.bottom()) for r in self._detector(gray, upsample)]
 
-    def detect_with_cnn(self, gray: np.ndarray) -> list[Box]:
+    def detect_with_cnn(self, gray: np.ndarray, like_hog: bool = True) -> list[Box]:
         """Face boxes from dlib's CNN (MMOD) detector, searched with the image's longer side scaled to
         ``CNN_SIDE_PX`` (its time grows with the pixels: about 2 s at that size here, where a 4000 px
-        photo would take minutes), and moved to where HOG puts its boxes on the same face, which is what
-        the landmark predictor was trained on (``CNN_TO_HOG_BOX``)."""
+        photo would take minutes). ``like_hog``: moved to where HOG puts its boxes on the same face,
+        which is what the landmark predictor was trained on (``CNN_TO_HOG_BOX``)."""
         if self._cnn is None:
             self._cnn = dlib.cnn_face_detection_model_v1(_cnn_detector_path())
         scale = CNN_SIDE_PX / max(gray.shape[:2])
         searched = cv2.resize(gray, None, fx=scale, fy=scale,
                               interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        dx0, dy0, dx1, dy1 = CNN_TO_HOG_BOX if like_hog else (0.0, 0.0, 0.0, 0.0)
         boxes = []
         for detection in self._cnn(searched, 0):
             r = detection.rect
-            left, top, right, bottom = (v / scale for v in (r.left(), r.top(), r.right(), r.bottom()))
+            left, top, right, bottom = box_in_frame((r.left(), r.top(), r.right(), r.bottom()), scale)
             w, h = right - left, bottom - top
-            dx0, dy0, dx1, dy1 = CNN_TO_HOG_BOX
             boxes.append((left + dx0 * w, top + dy0 * h, right + dx1 * w, bottom + dy1 * h))
         return boxes
 
@@ -384,9 +385,8 @@ class FaceTracker:
         cut = self._region_gray(frame, region, scale)
         if cut is None:
             return []
-        gray, (x0, y0) = cut
-        return [(b[0] / scale + x0, b[1] / scale + y0, b[2] / scale + x0, b[3] / scale + y0)
-                for b in self.finder.detect(gray, upsample)]
+        gray, origin = cut
+        return [box_in_frame(box, scale, origin) for box in self.finder.detect(gray, upsample)]
 
     @staticmethod
     def _region_gray(frame: np.ndarray, region: Box, scale: float) -> tuple[np.ndarray, tuple[int, int]] | None:

@@ -21,19 +21,13 @@ Doubt = Callable[[Path], float]
 
 
 def _face_doubt() -> Doubt:
-    from glare.faces import FaceFinder
-    from glare.pipeline import largest_face, locate_pupils
-    from glare.pupils import make_locator
+    from glare.labeler.predict import largest_face_reader
 
-    finder, locator = FaceFinder(), make_locator("model")
+    read = largest_face_reader("model")
 
     def doubt(path: Path) -> float:
-        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        largest = None if image is None else largest_face(finder.find(image))
-        if largest is None:
-            return 1.0
-        [face] = locate_pupils(image, [largest], locator)
-        return 1.0 - min(eye.pupil.confidence for eye in face.eyes)
+        face = read(path)
+        return 1.0 if face is None else 1.0 - min(eye.pupil.confidence for eye in face.eyes)
 
     return doubt
 

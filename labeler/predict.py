@@ -7,7 +7,9 @@ predicts the pupil and corners directly, mean-shift searches an eye outline laid
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -15,24 +17,35 @@ import numpy as np
 from glare.eyes import CropGeometry, Eye, EyeCrop, rescale_points
 from glare.labeler.session import Predictor
 
+if TYPE_CHECKING:
+    from glare.results import FaceResult
+
 PREDICTORS = ("model", "meanshift", "none")
 
 
-def _face_predictor(locator_name: str) -> Predictor:
+def largest_face_reader(locator_name: str) -> Callable[[Path], FaceResult | None]:
+    """Photo path -> the largest face in it with its pupils, or None where it cannot be read or shows none."""
     from glare.faces import FaceFinder
     from glare.pipeline import largest_face, locate_pupils
     from glare.pupils import make_locator
 
     finder, locator = FaceFinder(), make_locator(locator_name)
 
-    def predict(path: Path) -> dict[str, tuple[float, float]]:
+    def read(path: Path) -> FaceResult | None:
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        if image is None:
+        largest = None if image is None else largest_face(finder.find(image))
+        return None if largest is None else locate_pupils(image, [largest], locator)[0]
+
+    return read
+
+
+def _face_predictor(locator_name: str) -> Predictor:
+    read = largest_face_reader(locator_name)
+
+    def predict(path: Path) -> dict[str, tuple[float, float]]:
+        face = read(path)
+        if face is None:
             return {}
-        largest = largest_face(finder.find(image))
-        if largest is None:
-            return {}
-        [face] = locate_pupils(image, [largest], locator)
         return {"right_pupil": face.right_eye.pupil.centre, "left_pupil": face.left_eye.pupil.centre}
 
     return predict

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from glare.eye_labels import read_eye_centres, split_of
-from glare.faces import CNN_TO_HOG_BOX, FaceFinder, box_iou
+from glare.faces import FaceFinder, box_iou
 from glare.settings import shared_data_dir
 
 
@@ -26,8 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", default=str(shared_data_dir() / "eye-centres.txt"))
     parser.add_argument("--limit", type=int, default=300, help="photos to measure on")
     args = parser.parse_args(argv)
-    if any(CNN_TO_HOG_BOX):
-        print("note: measuring from the raw CNN boxes (the offsets in glare.faces are undone)", file=sys.stderr)
     finder = FaceFinder()
     offsets = []
     photos = [face for face in read_eye_centres(args.labels) if split_of(face.image) == "train"][: args.limit]
@@ -36,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         if gray is None:
             continue
         hog = finder.detect(gray, 1)
-        for cnn in _raw_cnn_boxes(finder, gray):
+        for cnn in finder.detect_with_cnn(gray, like_hog=False):
             best = max(hog, key=lambda box: box_iou(box, cnn), default=None)
             if best is None or box_iou(best, cnn) < 0.3:
                 continue
@@ -52,18 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     print("  median " + ", ".join(f"{v:+.3f}" for v in np.median(values, axis=0)))
     print("  spread " + ", ".join(f"{v:.3f}" for v in values.std(axis=0)))
     return 0
-
-
-def _raw_cnn_boxes(finder: FaceFinder, gray: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """The CNN's boxes with ``CNN_TO_HOG_BOX`` undone."""
-    dx0, dy0, dx1, dy1 = CNN_TO_HOG_BOX
-    raw = []
-    for left, top, right, bottom in finder.detect_with_cnn(gray):
-        # adjusted = raw + d * size, and the size itself grows by (d1 - d0): solve for the raw box.
-        w = (right - left) / (1 + dx1 - dx0)
-        h = (bottom - top) / (1 + dy1 - dy0)
-        raw.append((left - dx0 * w, top - dy0 * h, right - dx1 * w, bottom - dy1 * h))
-    return raw
 
 
 if __name__ == "__main__":

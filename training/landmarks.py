@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import random
 import time
-import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import dlib
 import numpy as np
 
 from glare.capture import image_paths
-from glare.eye_labels import group_key, split_of
+from glare.eye_labels import group_bucket, split_of
 from glare.faces import FaceFinder
 
 
@@ -133,7 +132,7 @@ def train_landmarks(settings: LandmarkTrainSettings, log=print) -> LandmarkRepor
         if labelled is None:
             continue
         # Held out by group (a person, a group photo), never by photo.
-        held = hash_bucket(group_key(path)) < held_groups
+        held = group_bucket(path) < held_groups
         (held_images if held else train_images).append(labelled[0])
         (held_labels if held else train_labels).append(labelled[1])
     report.labelled, report.held_out = len(train_images) + len(held_images), len(held_images)
@@ -154,8 +153,3 @@ def train_landmarks(settings: LandmarkTrainSettings, log=print) -> LandmarkRepor
         {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()},
          "report": asdict(report)}, indent=2))
     return report
-
-
-def hash_bucket(key: str) -> int:
-    """A stable bucket 0-99 for a group key (Python's own hash changes from run to run)."""
-    return zlib.crc32(key.encode()) % 100

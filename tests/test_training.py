@@ -96,15 +96,15 @@ def _dot_crop(points, geometry=CropGeometry()):
 
 
 def test_augmentation_moves_points_with_the_pixels():
-    tf.random.set_seed(3)
     settings = AugmentSettings(max_brightness=0, contrast_range=(1, 1), blur_probability=0, max_noise_std=0,
                                max_rotation_deg=15, max_scale_change=0.15, max_shift_px=3)
     points = np.array([[14.0, 21.0], [50.0, 19.0], [33.0, 20.0]], np.float32)
     # Only the image-left corner and the pupil are labelled: the weights must travel with their points.
     target = np.concatenate([points.reshape(6), [1, 0, 1]]).astype(np.float32)
     flipped = 0
-    for _ in range(12):
-        image, moved = augment_example(tf.constant(_dot_crop(points)[..., None]), tf.constant(target), settings)
+    for seed in range(12):
+        image, moved = augment_example(tf.constant(_dot_crop(points)[..., None]), tf.constant(target), settings,
+                                       tf.constant([3, seed]))
         image, moved = image.numpy()[..., 0], moved.numpy()
         new_points = moved[:6].reshape(3, 2)
         assert moved[6:].tolist() in ([1, 0, 1], [0, 1, 1])
@@ -117,6 +117,13 @@ def test_augmentation_moves_points_with_the_pixels():
             centroid = np.array([(window * xx).sum(), (window * yy).sum()]) / window.sum()
             assert centroid == pytest.approx([x, y], abs=0.35)
     assert 0 < flipped < 12
+
+
+def test_augmentation_is_decided_by_its_seed():
+    crop, target = tf.constant(_dot_crop([[33.0, 20.0]])[..., None]), tf.constant([14, 21, 50, 19, 33, 20, 1, 1, 1.0])
+    first, again, other = (augment_example(crop, target, AugmentSettings(), tf.constant(seed))[0].numpy()
+                           for seed in ([5, 1], [5, 1], [5, 2]))
+    assert np.array_equal(first, again) and not np.allclose(first, other)
 
 
 def _synthetic_dataset(folder: Path, count: int = 96) -> Path:
@@ -166,6 +173,33 @@ def test_tiny_training_run_export_parity_and_the_runtime_locator(tmp_path):
     eyes = eyes_from_landmarks(np.vstack([np.zeros((36, 2)), landmarks, landmarks]))
     pupils = locator.locate([upright_crop(frame, eye, locator.geometry) for eye in eyes])
     assert len(pupils) == 2 and all(0.0 <= p.confidence <= 1.0 for p in pupils)
+
+
+def _trained_weights(settings: TrainSettings) -> list[np.ndarray]:
+    from glare.training.model import load_trained_model
+
+    return [np.asarray(w) for w in load_trained_model(train(settings).model_path).weights]
+
+
+def test_training_is_reproducible_from_its_seed(tmp_path):
+    dataset = _synthetic_dataset(tmp_path / "eyes", count=48)
+
+    def settings(run: str, seed: int) -> TrainSettings:
+        return TrainSettings(dataset=dataset, out=tmp_path / run, coarse=StageSettings(1, 2e-3),
+                             fine=StageSettings(1, 1e-3), batch_size=16, seed=seed, verbose=0)
+
+    first, again, other = (_trained_weights(settings(run, seed)) for run, seed in (("a", 7), ("b", 7), ("c", 8)))
+    assert all(np.array_equal(x, y) for x, y in zip(first, again)), "the same seed trains the same weights"
+    assert not all(np.array_equal(x, y) for x, y in zip(first, other))
+
+
+def test_step_schedule_halves_the_rate_every_step(tmp_path):
+    dataset = _synthetic_dataset(tmp_path / "eyes", count=48)
+    result = train(TrainSettings(dataset=dataset, out=tmp_path / "model", schedule="step", step_epochs=2,
+                                 coarse=StageSettings(0, 1e-3), fine=StageSettings(5, 4e-3, patience=10),
+                                 batch_size=16, verbose=0))
+    rates = result.stages[0].history["learning_rate"]
+    assert rates == pytest.approx([4e-3, 4e-3, 2e-3, 2e-3, 1e-3])
 
 
 def test_hub_backbone_trains_from_a_local_saved_model(tmp_path):

@@ -1,5 +1,10 @@
 """Augmentation that moves the points with the pixels: flip, rotation, scale, shift, brightness,
-contrast, blur and noise, on single upright eye crops inside a tf.data pipeline."""
+contrast, blur and noise, on single upright eye crops inside a tf.data pipeline.
+
+Every random draw is stateless and keyed by a seed that travels with the example, so a training
+run gives the same crops in the same order whatever the thread count or the timing of tf.data's
+parallel map: the run is reproducible from its seed.
+"""
 
 from __future__ import annotations
 
@@ -36,20 +41,44 @@ def flip_points(points: tf.Tensor, width: int) -> tf.Tensor:
     return tf.gather(mirrored, [1, 0, 2])
 
 
-def augment_example(image: tf.Tensor, target: tf.Tensor, settings: AugmentSettings) -> tuple[tf.Tensor, tf.Tensor]:
-    """One crop (H, W, 1) float32 in 0-255 and its target (9,): six coordinates, then three point weights."""
+class _Draws:
+    """Independent stateless draws from one example's seed, one key per draw."""
+
+    def __init__(self, seed: tf.Tensor, count: int = 12):
+        self.keys = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=count)
+        self.used = 0
+
+    def _next_key(self) -> tf.Tensor:
+        key = self.keys[self.used]
+        self.used += 1
+        return key
+
+    def uniform(self, shape=(), low: float = 0.0, high: float = 1.0) -> tf.Tensor:
+        return tf.random.stateless_uniform(shape, self._next_key(), low, high)
+
+    def normal(self, shape) -> tf.Tensor:
+        return tf.random.stateless_normal(shape, self._next_key())
+
+
+def augment_example(image: tf.Tensor, target: tf.Tensor, settings: AugmentSettings,
+                    seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """One crop (H, W, 1) float32 in 0-255 and its target (9,): six coordinates, then three point weights.
+
+    ``seed`` (2,) integers: the same seed gives the same augmentation.
+    """
     height, width = image.shape[0], image.shape[1]
     points = tf.reshape(target[:6], (3, 2))
     weights = target[6:]
+    draws = _Draws(seed)
 
-    if tf.random.uniform(()) < settings.flip_probability:
+    if draws.uniform() < settings.flip_probability:
         image = tf.reverse(image, axis=[1])
         points = flip_points(points, width)
         weights = tf.gather(weights, [1, 0, 2])
 
-    angle = tf.random.uniform((), -1.0, 1.0) * settings.max_rotation_deg * math.pi / 180.0
-    scale = 1.0 + tf.random.uniform((), -1.0, 1.0) * settings.max_scale_change
-    shift = tf.random.uniform((2,), -1.0, 1.0) * settings.max_shift_px
+    angle = draws.uniform((), -1.0, 1.0) * settings.max_rotation_deg * math.pi / 180.0
+    scale = 1.0 + draws.uniform((), -1.0, 1.0) * settings.max_scale_change
+    shift = draws.uniform((2,), -1.0, 1.0) * settings.max_shift_px
     centre = tf.constant([(width - 1) / 2.0, (height - 1) / 2.0])
     cos, sin = scale * tf.cos(angle), scale * tf.sin(angle)
     # Forward map, crop -> augmented crop: p' = R S (p - c) + c + t.
@@ -64,12 +93,13 @@ def augment_example(image: tf.Tensor, target: tf.Tensor, settings: AugmentSettin
         fill_value=0.0, interpolation="BILINEAR", fill_mode="REFLECT")[0]
 
     mean = tf.reduce_mean(image)
-    contrast = tf.random.uniform((), *settings.contrast_range)
-    image = (image - mean) * contrast + mean + tf.random.uniform((), -1.0, 1.0) * settings.max_brightness
-    if tf.random.uniform(()) < settings.blur_probability:
-        sigma = tf.random.uniform((), 0.4, settings.max_blur_sigma)
+    contrast = draws.uniform((), *settings.contrast_range)
+    image = (image - mean) * contrast + mean + draws.uniform((), -1.0, 1.0) * settings.max_brightness
+    blur = draws.uniform() < settings.blur_probability
+    sigma = draws.uniform((), 0.4, settings.max_blur_sigma)
+    if blur:
         image = tf.nn.conv2d(image[None], _gaussian_kernel(sigma), strides=1, padding="SAME")[0]
-    image += tf.random.normal(tf.shape(image)) * tf.random.uniform((), 0.0, settings.max_noise_std)
+    image += draws.normal(tf.shape(image)) * draws.uniform((), 0.0, settings.max_noise_std)
     image = tf.clip_by_value(image, 0.0, 255.0)
     return image, tf.concat([tf.reshape(points, (6,)), weights], axis=0)
 
@@ -81,6 +111,9 @@ def make_pipeline(crops, targets, batch_size: int, augment: AugmentSettings | No
         dataset = dataset.shuffle(len(crops), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.map(lambda image, target: (tf.cast(image, tf.float32), target), num_parallel_calls=tf.data.AUTOTUNE)
     if augment is not None:
-        dataset = dataset.map(lambda image, target: augment_example(image, target, augment),
-                              num_parallel_calls=tf.data.AUTOTUNE)
+        # A new seed per example and epoch, from one stream that only ``seed`` decides.
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(
+            lambda example, example_seed: augment_example(*example, augment, example_seed),
+            num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

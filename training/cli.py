@@ -15,6 +15,9 @@ from pathlib import Path
 
 from glare.settings import shared_data_dir
 
+DEFAULT_SEEDS = (7, 8)
+"""glare-train reproduce's seeds (glare.training.reproduce imports TensorFlow, this module must not)."""
+
 
 def _prepare_settings(args: argparse.Namespace):
     from glare.training.prepare import PrepareSettings
@@ -71,7 +74,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     from glare.training.reproduce import reproduce
 
     card = reproduce(Path(args.data), Path(args.work), Path(args.install_to) if args.install_to else None,
-                     quick=args.quick)
+                     quick=args.quick, seeds=tuple(args.seeds))
     print(f"model card: {card}")
     return 0
 
@@ -142,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--install-to", default=None,
                            help="copy the model and its card here (glare/assets to replace the bundled one)")
     reproduce.add_argument("--quick", action="store_true", help="a few images and epochs: checks the pipeline, not a model")
+    reproduce.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS), metavar="SEED",
+                           help="one training run per seed: the spread goes in the model card, the run with the lowest "
+                                "validation error is shipped (default: %(default)s)")
     reproduce.set_defaults(handler=_reproduce)
 
     landmarks = commands.add_parser("landmarks", help="a faster 68-point landmark predictor, distilled from dlib's")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from glare.eyes import CropGeometry
 from glare.training.augment import AugmentSettings, make_pipeline
@@ -122,7 +123,11 @@ def save_curves(stages: list[StageResult], path: Path) -> None:
 
 
 def train(settings: TrainSettings) -> TrainResult:
+    # Same seed, same data, same machine: same model. The weights' initial values, dropout, the
+    # shuffle and the augmentation all follow the seed, and op determinism makes TensorFlow's
+    # kernels (and tf.data) give the same sums in the same order.
     keras.utils.set_random_seed(settings.seed)
+    tf.config.experimental.enable_op_determinism()
     out = Path(settings.out)
     out.mkdir(parents=True, exist_ok=True)
 

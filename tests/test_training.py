@@ -202,28 +202,68 @@ def test_step_schedule_halves_the_rate_every_step(tmp_path):
     assert rates == pytest.approx([4e-3, 4e-3, 2e-3, 2e-3, 1e-3])
 
 
-def test_hub_backbone_trains_from_a_local_saved_model(tmp_path):
-    class Features(tf.Module):
+def _save_hub_feature_vector(folder: Path) -> np.ndarray:
+    """A TF2 reusable SavedModel as TF Hub publishes feature vectors: a callable with its variables
+    listed. Returns the kernel it was saved with."""
+
+    class Features(tf.train.Checkpoint):
         def __init__(self):
             super().__init__()
             self.kernel = tf.Variable(tf.random.stateless_normal([3, 3, 3, 8], seed=[1, 2]) * 0.2)
+            self.variables = [self.kernel]
+            self.trainable_variables = [self.kernel]
 
         @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
         def __call__(self, images):
             return tf.reduce_mean(tf.nn.relu(tf.nn.conv2d(images, self.kernel, 2, "SAME")), axis=[1, 2])
 
     module = Features()
-    tf.saved_model.save(module, str(tmp_path / "hub"), signatures={"serving_default": module.__call__})
+    tf.saved_model.save(module, str(folder))
+    return module.kernel.numpy()
+
+
+def test_hub_backbone_fine_tunes_through_tensorflow_hub(tmp_path):
+    hub = pytest.importorskip("tensorflow_hub")
+    saved_kernel = _save_hub_feature_vector(tmp_path / "hub")
+    settings = ModelSettings(backbone=f"hub:{tmp_path / 'hub'}", hub_input_size=(32, 20))
+    assert any(isinstance(layer, hub.KerasLayer) for layer in build_model(settings=settings).layers)
+
+    # Two steps (16 training eyes, one batch an epoch): the head's last layer starts at zero, so the
+    # first step cannot reach the backbone yet.
     dataset = _synthetic_dataset(tmp_path / "eyes", count=48)
-    result = train(TrainSettings(dataset=dataset, out=tmp_path / "model", batch_size=16, verbose=0,
-                                 model=ModelSettings(backbone=f"hub:{tmp_path / 'hub'}", hub_input_size=(32, 20)),
-                                 coarse=StageSettings(0, 1e-3), fine=StageSettings(3, 1e-2)))
+    result = train(TrainSettings(dataset=dataset, out=tmp_path / "model", batch_size=16, verbose=0, model=settings,
+                                 coarse=StageSettings(0, 1e-3), fine=StageSettings(2, 1e-2)))
     from glare.training.model import load_trained_model
 
     trained = load_trained_model(result.model_path)
-    hub_weights = [w for w in trained.weights if tuple(w.shape) == (3, 3, 3, 8)]
-    assert hub_weights and not np.allclose(np.asarray(hub_weights[0]), module.kernel.numpy()), "the hub weights train"
+    hub_layer = next(layer for layer in trained.layers if isinstance(layer, hub.KerasLayer))
+    assert not np.allclose(np.asarray(hub_layer.trainable_weights[0]), saved_kernel), "the hub weights train"
     assert export(result.model_path, tmp_path / "export", load_samples(dataset).crops[:16]).max_abs_px < 1e-3
+
+
+def test_a_hub_handle_is_found_in_the_hub_cache_without_a_download(tmp_path, monkeypatch):
+    pytest.importorskip("tensorflow_hub")
+    import hashlib
+
+    from glare.training.hub_model import resolve_handle
+
+    handle = "https://tfhub.dev/glare-tests/eye-features/1"
+    cached = tmp_path / "cache" / hashlib.sha1(handle.encode()).hexdigest()
+    _save_hub_feature_vector(cached)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    assert Path(resolve_handle(handle)) == cached
+    with pytest.raises(ValueError, match="not a SavedModel folder"):
+        resolve_handle(str(tmp_path / "missing"))
+
+
+def test_a_saved_model_with_nothing_to_train_is_refused(tmp_path):
+    pytest.importorskip("tensorflow_hub")
+    frozen = tf.train.Checkpoint()
+    frozen.__call__ = tf.function(lambda images: tf.reduce_mean(images, axis=[1, 2]),
+                                  input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+    tf.saved_model.save(frozen, str(tmp_path / "frozen"))
+    with pytest.raises(ValueError, match="no trainable_variables"):
+        build_model(settings=ModelSettings(backbone=f"hub:{tmp_path / 'frozen'}", hub_input_size=(32, 20)))
 
 
 def test_an_unknown_backbone_says_what_to_use():

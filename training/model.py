@@ -5,8 +5,10 @@ Two backbones share one head and one output convention (crop pixels, the order o
 
 - ``compact``: a small separable CNN that trains from scratch on a CPU in minutes and runs in a
   fraction of a millisecond; the default, and the model glare ships.
-- ``hub:PATH_OR_HANDLE``: a TF-Hub style feature-vector SavedModel (images in [0, 1], RGB) as
-  the tutorial used; the gray crop is tiled to three channels and resized to its input size.
+- ``hub:PATH_OR_HANDLE``: a TF-Hub feature-vector SavedModel (images in [0, 1], RGB) as the
+  tutorial used, fine-tuned through ``tensorflow_hub`` (``glare.training.hub_model``; a tf-keras
+  model, since ``hub.KerasLayer`` is a Keras 2 layer). The gray crop is tiled to three channels
+  and resized to its input size.
 
 Each model standardises its own input, so the runtime feeds raw 0-255 pixels and brightness or
 contrast changes (a dim webcam) matter less.
@@ -14,6 +16,8 @@ contrast changes (a dim webcam) matter less.
 
 from __future__ import annotations
 
+import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +39,7 @@ class StandardiseImage(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="glare")
 class ToCropPixels(keras.layers.Layer):
-    """Head outputs around 0 mapped to crop pixels: a unit is half the crop's width or height from its centre."""
+    """The head's old last layer (now a Rescaling in ``point_head``), kept so checkpoints saved with it still load."""
 
     def __init__(self, width: int, height: int, **kwargs):
         super().__init__(**kwargs)
@@ -53,14 +57,13 @@ class ToCropPixels(keras.layers.Layer):
 @dataclass(frozen=True)
 class ModelSettings:
     backbone: str = "compact"
-    """``compact``, or ``hub:`` followed by a SavedModel folder (or a hub handle, with tensorflow_hub installed)."""
+    """``compact``, or ``hub:`` followed by a SavedModel folder or a hub URL in ``TFHUB_CACHE_DIR``."""
     width_multiplier: float = 1.0
     """Scales the compact CNN's channel counts."""
     dense_units: int = 96
     dropout: float = 0.2
     hub_input_size: tuple[int, int] = (128, 80)
     """(width, height) the hub backbone's input is resized to."""
-    hub_endpoint: str = "serving_default"
 
 
 def _separable_block(x, filters: int, name: str):
@@ -88,65 +91,37 @@ def compact_backbone(x, settings: ModelSettings):
     return keras.layers.Flatten(name="flatten")(x)
 
 
-@keras.saving.register_keras_serializable(package="glare")
-class HubFeatures(keras.layers.TFSMLayer):
-    """A feature-vector SavedModel as a trainable layer (fine-tuning, as the tutorial did).
-
-    Keras's own TFSMLayer tracks *copies* of the SavedModel's variables, so training moves the
-    copies while the reloaded function keeps reading the originals, and the names it gives them
-    keep the ':0' that Keras refuses in optimizer slot names. Here each Keras weight is bound to
-    the original variable, under a name without the colon.
-    """
-
-    def _add_existing_weight(self, weight):
-        variable = keras.Variable(initializer=weight, trainable=weight.trainable, dtype=weight.dtype,
-                                  shape=weight.shape, name=weight.name.replace("/", "_").replace(":", "_"))
-        variable._value = weight  # the TensorFlow backend's storage: read and assign the variable the function uses
-        self._track_variable(variable)
-
-
-def resolve_hub_handle(handle: str) -> str:
-    """A local SavedModel folder as is; a hub URL or Kaggle handle through tensorflow_hub's cache."""
-    if Path(handle).is_dir():
-        return handle
-    try:
-        import tensorflow_hub
-    except ImportError:
-        raise ValueError(
-            f"hub backbone {handle!r} is not a local SavedModel folder: download it and pass its folder, "
-            "or install tensorflow_hub to fetch handles (needs internet)") from None
-    return tensorflow_hub.resolve(handle)
-
-
-def hub_backbone(x, settings: ModelSettings):
-    path = resolve_hub_handle(settings.backbone.removeprefix("hub:"))
-    width, height = settings.hub_input_size
-    x = keras.layers.Resizing(height, width, name="hub_resize")(x)
-    x = keras.layers.Concatenate(name="hub_rgb")([x, x, x])
-    x = keras.layers.Rescaling(1.0 / 255.0, name="hub_scale")(x)
-    features = HubFeatures(path, call_endpoint=settings.hub_endpoint, trainable=True, name="hub")(x)
-    if isinstance(features, dict):
-        if len(features) != 1:
-            raise ValueError(f"hub model {path} endpoint {settings.hub_endpoint!r} has outputs {sorted(features)}; "
-                             "it must have one feature-vector output")
-        features = next(iter(features.values()))
-    return features
+def point_head(layers, features, geometry: CropGeometry, settings: ModelSettings):
+    """Features -> six numbers around 0 -> crop pixels (a unit is half the crop's width or height from its
+    centre). ``layers`` is Keras 3's or tf-keras's, so both backbones end alike."""
+    x = layers.Dense(settings.dense_units, activation="relu", name="head_dense")(features)
+    x = layers.Dropout(settings.dropout, name="head_dropout")(x)
+    x = layers.Dense(6, name="head_points", kernel_initializer="zeros")(x)
+    half = [geometry.width / 2.0, geometry.height / 2.0] * 3
+    centre = [(geometry.width - 1) / 2.0, (geometry.height - 1) / 2.0] * 3
+    return layers.Rescaling(scale=half, offset=centre, name="points")(x)
 
 
 def build_model(geometry: CropGeometry = CropGeometry(), settings: ModelSettings = ModelSettings()) -> keras.Model:
     """Crops (B, H, W, 1) float32 in 0-255 -> points (B, 6) float32 in crop pixels."""
-    crops = keras.Input((geometry.height, geometry.width, 1), name="crops")
-    if settings.backbone == "compact":
-        features = compact_backbone(StandardiseImage(name="standardise")(crops), settings)
-    elif settings.backbone.startswith("hub:"):
-        features = hub_backbone(crops, settings)
-    else:
+    if settings.backbone.startswith("hub:"):
+        from glare.training.hub_model import build_hub_model
+
+        return build_hub_model(geometry, settings, point_head)
+    if settings.backbone != "compact":
         raise ValueError(f"unknown backbone {settings.backbone!r}: use 'compact' or 'hub:PATH'")
-    x = keras.layers.Dense(settings.dense_units, activation="relu", name="head_dense")(features)
-    x = keras.layers.Dropout(settings.dropout, name="head_dropout")(x)
-    x = keras.layers.Dense(6, name="head_points", kernel_initializer="zeros")(x)
-    points = ToCropPixels(geometry.width, geometry.height, name="points")(x)
-    return keras.Model(crops, points, name=f"glare_eye_{settings.backbone.split(':')[0]}")
+    crops = keras.Input((geometry.height, geometry.width, 1), name="crops")
+    features = compact_backbone(StandardiseImage(name="standardise")(crops), settings)
+    return keras.Model(crops, point_head(keras.layers, features, geometry, settings), name="glare_eye_compact")
+
+
+def keras_api(model):
+    """The Keras a model was built with: Keras 3 for the compact model, tf-keras for a hub backbone."""
+    if isinstance(model, keras.Model):
+        return keras
+    import tf_keras
+
+    return tf_keras
 
 
 POINT_LOSS_WEIGHTS = (0.25, 0.25, 1.0)
@@ -172,17 +147,26 @@ def pupil_error_px(targets, predictions):
     return tf.norm(targets[:, 4:6] - predictions[:, 4:6], axis=-1)
 
 
-def compile_model(model: keras.Model, learning_rate: float) -> None:
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=weighted_point_mse,
+def compile_model(model, learning_rate: float) -> None:
+    model.compile(optimizer=keras_api(model).optimizers.Adam(learning_rate), loss=weighted_point_mse,
                   metrics=[pupil_mae_px, pupil_error_px])
 
 
-def load_trained_model(path: Path) -> keras.Model:
+def saved_by_keras_2(path: Path) -> bool:
+    """Whether a .keras file was written by tf-keras (a hub model) rather than Keras 3."""
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("metadata.json"))["keras_version"].startswith("2.")
+
+
+def load_trained_model(path: Path):
     """A model saved by ``train`` (model.keras or a checkpoint), ready for prediction.
 
     Unsafe mode only lets a hub backbone reload its SavedModel folder, which the training run
     itself was given; load model files you made, as with any pickle-like format.
     """
+    if saved_by_keras_2(path):
+        from glare.training.hub_model import load_hub_model
+
+        return load_hub_model(path)
     return keras.models.load_model(path, compile=False, safe_mode=False,
-                                   custom_objects={"StandardiseImage": StandardiseImage, "ToCropPixels": ToCropPixels,
-                                                   "HubFeatures": HubFeatures})
+                                   custom_objects={"StandardiseImage": StandardiseImage, "ToCropPixels": ToCropPixels})

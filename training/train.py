@@ -17,7 +17,7 @@ import tensorflow as tf
 from glare.eyes import CropGeometry
 from glare.training.augment import AugmentSettings, make_pipeline
 from glare.training.data import EyeSamples, load_samples, select
-from glare.training.model import ModelSettings, build_model, compile_model
+from glare.training.model import ModelSettings, build_model, compile_model, keras_api
 
 
 @dataclass(frozen=True)
@@ -76,16 +76,17 @@ def fit_stage(model: keras.Model, name: str, train: EyeSamples, val: EyeSamples,
     checkpoint = Path(settings.out) / "checkpoints" / f"{name}.keras"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     compile_model(model, stage.learning_rate)
+    callbacks = keras_api(model).callbacks
     history = model.fit(
         make_pipeline(train.crops, train.targets(), settings.batch_size, settings.augment, settings.seed, shuffle=True),
         validation_data=make_pipeline(val.crops, val.targets(), 256, None, settings.seed, shuffle=False),
         epochs=stage.epochs,
         verbose=settings.verbose,
         callbacks=[
-            keras.callbacks.LearningRateScheduler(learning_rate_schedule(settings, stage)),
-            keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss", save_best_only=True),
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=stage.patience, restore_best_weights=True),
-            keras.callbacks.CSVLogger(str(checkpoint.with_suffix(".csv"))),
+            callbacks.LearningRateScheduler(learning_rate_schedule(settings, stage)),
+            callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss", save_best_only=True),
+            callbacks.EarlyStopping(monitor="val_loss", patience=stage.patience, restore_best_weights=True),
+            callbacks.CSVLogger(str(checkpoint.with_suffix(".csv"))),
         ],
     )
     values = {key: [float(v) for v in series] for key, series in history.history.items()}

@@ -117,7 +117,8 @@ def _time_effects(video: Path, settings: AnalysisSettings | None, effects: Seque
     for captured in _frames(video, max_frames, layout):
         turn = captured.index % len(effects)
         for effect in [*effects[turn:], *effects[:turn]]:
-            _, result = engines[effect].process(captured.image, captured.time_s)
+            # Drawn in place as the live loop does, on a copy each (made before the engine's clock starts).
+            _, result = engines[effect].process(captured.image.copy(), captured.time_s, in_place=True)
             if captured.index > 0:
                 timings[effect].add(result.timings_ms)
                 timings[effect].faces_found += len(result.faces)

@@ -124,9 +124,17 @@ class Engine:
         """Switch effect (or direction, intensity...) live; the motion eases over from where it is."""
         self.director.settings = settings
 
-    def process(self, frame: np.ndarray, time_s: float | None = None) -> tuple[np.ndarray, FrameResult]:
-        """The frame with the effect applied (a new array) and what was found in it."""
+    def process(self, frame: np.ndarray, time_s: float | None = None,
+                in_place: bool = False) -> tuple[np.ndarray, FrameResult]:
+        """The frame with the effect applied and what was found in it.
+
+        The output is a new array, or with ``in_place`` the frame itself, drawn into: for a caller that
+        owns the frame and needs no untouched copy (the live loop), it saves copying the whole frame,
+        0.2-0.5 ms at 1080p. (The render reads each eye before it writes any.)
+        """
         validate_frame(frame)
+        if in_place and not frame.flags.writeable:
+            raise ValueError("in_place needs a writeable frame: pass a copy, or call process without in_place")
         if time_s is None:
             time_s = self._frames / 30.0
         self._frames += 1
@@ -140,7 +148,7 @@ class Engine:
             self._pupil_filters = {key: f for key, f in self._pupil_filters.items() if key[0] in live}
             self._face_states = {key: state for key, state in self._face_states.items() if key in live}
         with stopwatch("render"):
-            output = frame.copy()
+            output = frame if in_place else frame.copy()
             faces = []
             for face in steadied:
                 # Every face's gaze is asked for, even with no effect: it eases back to the real one.

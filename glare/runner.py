@@ -251,7 +251,8 @@ class Session:
         stands alone: the effect at full strength, nothing carried over from the frames before."""
         if self.mirror:
             image = cv2.flip(image, 1)
-        output, result = self.engine.process_photo(image) if photo else self.engine.process(image, time_s)
+        # A video frame is the session's own (a fresh array per read), so the effect is drawn into it.
+        output, result = self.engine.process_photo(image) if photo else self.engine.process(image, time_s, in_place=True)
         self.last_output, self.last_result = output, result
         self.summary.frames += 1
         self.summary.frames_with_faces += bool(result.faces)

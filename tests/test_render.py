@@ -64,6 +64,22 @@ def test_glare_changes_pixels_only_inside_the_dilated_eyes(woman_frames):
     assert changed_somewhere
 
 
+def test_drawing_in_place_gives_the_copying_output(woman_frames):
+    copying, drawing = (Engine(EngineSettings(gaze=GazeSettings(effect="glare"))) for _ in range(2))
+    drawn_any = False
+    for captured in woman_frames[:12]:
+        expected, _ = copying.process(captured.image, captured.time_s)
+        frame = captured.image.copy()
+        output, result = drawing.process(frame, captured.time_s, in_place=True)
+        assert output is frame and np.array_equal(output, expected)
+        drawn_any |= any(eye.iris.rendered for face in result.faces for eye in face.eyes if eye.iris)
+    assert drawn_any
+    read_only = woman_frames[0].image.copy()
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        drawing.process(read_only, 1.0, in_place=True)
+
+
 @pytest.mark.parametrize("source, target, roll_deg", [((100.0, 60.0), (86.0, 60.0), 0.0), ((96.0, 60.5), (110.3, 59.6), 0.0),
                                                       ((103.0, 59.0), (91.4, 61.2), 0.0), ((100.0, 60.0), (88.0, 55.0), 20.0)])
 def test_the_moved_iris_lands_on_its_target_and_leaves_no_ghost(source, target, roll_deg):

@@ -202,6 +202,23 @@ def test_step_schedule_halves_the_rate_every_step(tmp_path):
     assert rates == pytest.approx([4e-3, 4e-3, 2e-3, 2e-3, 1e-3])
 
 
+def test_the_model_card_reports_every_seed_and_marks_the_shipped_one():
+    from glare.evaluation import EvalReport
+    from glare.training.export import Parity
+    from glare.training.reproduce import SeedRun, spread_table
+
+    def run(seed, val_error, errors):
+        report = EvalReport(["model"], {"model": errors}, ["400x400"] * len(errors))
+        return SeedRun(seed, Path(f"seed-{seed}"), {"val_pupil_error_px": val_error, "test_pupil_error_px": 1.0},
+                       Parity(1, 0.0, 0.0), report)
+
+    runs = [run(7, 1.8, [0.01, 0.04, 0.2, 0.03]), run(8, 1.7, [0.02, 0.02, 0.06, 0.01])]
+    table = spread_table(runs, min(runs, key=lambda r: r.val_pupil_error_px))
+    assert "| 8 | 1.700 | 1.000 | 75.0% | 75.0% | shipped |" in table
+    assert "| 7 | 1.800 | 1.000 | 25.0% | 75.0% |  |" in table
+    assert "e<=0.025: 25.0% to 75.0%, e<=0.05: 75.0% to 75.0%" in table
+
+
 def _save_hub_feature_vector(folder: Path) -> np.ndarray:
     """A TF2 reusable SavedModel as TF Hub publishes feature vectors: a callable with its variables
     listed. Returns the kernel it was saved with."""

@@ -246,13 +246,15 @@ class Session:
         draw_text_lines(view, lines)
         return view
 
-    def step(self, image: np.ndarray, time_s: float, photo: bool = False) -> bool:
+    def step(self, image: np.ndarray, time_s: float, photo: bool = False, in_place: bool = False) -> bool:
         """One frame through the engine and out to every sink; False when the user quits. A ``photo``
-        stands alone: the effect at full strength, nothing carried over from the frames before."""
+        stands alone: the effect at full strength, nothing carried over from the frames before. With
+        ``in_place`` the effect is drawn into ``image`` itself, for a caller with no further use for it
+        (it saves copying the whole frame)."""
         if self.mirror:
             image = cv2.flip(image, 1)
-        # A video frame is the session's own (a fresh array per read), so the effect is drawn into it.
-        output, result = self.engine.process_photo(image) if photo else self.engine.process(image, time_s, in_place=True)
+        output, result = (self.engine.process_photo(image) if photo
+                          else self.engine.process(image, time_s, in_place=in_place))
         self.last_output, self.last_result = output, result
         self.summary.frames += 1
         self.summary.frames_with_faces += bool(result.faces)
@@ -301,7 +303,8 @@ class Session:
             for captured in source.frames():
                 if paced:
                     self.pace(captured.time_s)
-                if not self.step(captured.image, captured.time_s, photo=source.photos):
+                # Each captured frame is a fresh array that nothing else reads: the effect is drawn into it.
+                if not self.step(captured.image, captured.time_s, photo=source.photos, in_place=True):
                     break
         finally:
             source.close()

@@ -129,8 +129,8 @@ def test_a_folder_of_photos_runs_as_independent_stills(tmp_path, photo):
                       log=lambda _: None)
     original_step = session.step
 
-    def step(image, time_s, photo=False):
-        keep_going = original_step(image, time_s, photo)
+    def step(image, time_s, photo=False, in_place=False):
+        keep_going = original_step(image, time_s, photo, in_place)
         outputs.append((photo, session.last_output))
         return keep_going
 

@@ -475,7 +475,7 @@ def test_glare_run_paces_a_file_only_for_a_window_or_a_virtual_camera(woman_vide
                            ("camera", RunSettings(input=str(woman_video), window=False, virtual_camera=True))):
         waits[name] = []
         session = Session(settings, log=lambda _: None, wait=waits[name].append)
-        session.step = lambda image, time_s, photo=False: time_s < 0.3  # the first ten frames, no engine
+        session.step = lambda image, time_s, photo=False, in_place=False: time_s < 0.3  # the first ten frames, no engine
         assert session.run().frames == 0
     assert waits["record"] == []
     # The waits here do not pass time, so each frame waits one frame interval longer than the one before.

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import dlib
 import numpy as np
 
-from glare.face_regions import Box, box_in_frame
+from glare.face_regions import Box, box_in_frame, rect_box
 
 
 class BackgroundDetector:
@@ -39,8 +39,7 @@ class BackgroundDetector:
         return True
 
     def _search(self, gray: np.ndarray, scale: float, origin: tuple[float, float]) -> list[Box]:
-        return [box_in_frame((r.left(), r.top(), r.right(), r.bottom()), scale, origin)
-                for r in self._detector(gray, self.upsample)]
+        return [box_in_frame(rect_box(r), scale, origin) for r in self._detector(gray, self.upsample)]
 
     def take(self, key: Hashable) -> list[Box] | None:
         """The boxes (frame pixels) of the finished search under ``key``, once; None while it runs or where

@@ -200,7 +200,8 @@ class Engine:
     @staticmethod
     def _render_face(frame: np.ndarray, output: np.ndarray, face: FaceResult, gaze: Gaze,
                      state: _FaceEffectState, time_s: float) -> FaceResult:
-        """Both eyes of ``face`` redrawn into ``output`` for ``gaze``, or neither; ``frame`` is the untouched input."""
+        """Both eyes of ``face`` redrawn into ``output`` for ``gaze``, or neither; ``frame`` is the input (the same
+        array as ``output`` when drawing in place: each eye is read before it is drawn)."""
         eyes = [eye_result.eye for eye_result in face.eyes]
         pupils = [eye_result.pupil for eye_result in face.eyes]
         amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s)

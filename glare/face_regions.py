@@ -101,7 +101,12 @@ def scaled_gray(image: np.ndarray, scale: float) -> np.ndarray:
     return gray if (gray.shape[1], gray.shape[0]) == size else cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
 
 
-def box_in_frame(box: tuple[float, float, float, float], scale: float, origin: tuple[float, float] = (0.0, 0.0)) -> Box:
+def rect_box(rect) -> Box:
+    """A dlib rectangle as a Box."""
+    return rect.left(), rect.top(), rect.right(), rect.bottom()
+
+
+def box_in_frame(box: Box, scale: float, origin: tuple[float, float] = (0.0, 0.0)) -> Box:
     """A box found in a copy of a frame's region (corner at ``origin``) scaled by ``scale``, in frame pixels."""
     x0, y0 = origin
     return box[0] / scale + x0, box[1] / scale + y0, box[2] / scale + x0, box[3] / scale + y0
@@ -113,10 +118,11 @@ def landmark_bounds(landmarks: np.ndarray) -> Box:
     return float(x0), float(y0), float(x1), float(y1)
 
 
-def detection_for_label(detections: list[Box], labelled: Box, min_iou: float = 0.3) -> Box | None:
-    """The detection that overlaps a hand-labelled face box most, or None if none overlaps it by ``min_iou``."""
-    best = max(detections, key=lambda box: box_iou(box, labelled), default=None)
-    return best if best is not None and box_iou(best, labelled) >= min_iou else None
+def best_overlap(detections: list[Box], box: Box, min_iou: float = 0.3) -> Box | None:
+    """The detection that overlaps ``box`` (a labelled face, a tracked one) most, or None if none overlaps
+    it by ``min_iou``."""
+    best = max(detections, key=lambda detection: box_iou(detection, box), default=None)
+    return best if best is not None and box_iou(best, box) >= min_iou else None
 
 
 def box_iou(a: Box, b: Box) -> float:

@@ -37,11 +37,12 @@ from glare.background_scan import BackgroundDetector
 from glare.face_regions import (  # noqa: F401 (Box, scaled_gray, to_gray: re-exported for callers)
     Box,
     FaceRegion,
+    best_overlap,
     box_in_frame,
     box_iou,
     box_thumbnail,
-    detection_for_label,
     landmark_bounds,
+    rect_box,
     scaled_gray,
     to_gray,
 )
@@ -107,7 +108,7 @@ class FaceFinder:
 
     def detect(self, gray: np.ndarray, upsample: int = 0) -> list[Box]:
         """Face boxes in ``gray`` (uint8, H x W), upsampling ``upsample`` times to find small faces."""
-        return [(r.left(), r.top(), r.right(), r.bottom()) for r in self._detector(gray, upsample)]
+        return [rect_box(r) for r in self._detector(gray, upsample)]
 
     def detect_with_cnn(self, gray: np.ndarray, like_hog: bool = True) -> list[Box]:
         """Face boxes from dlib's CNN (MMOD) detector, searched with the image's longer side scaled to
@@ -122,8 +123,7 @@ class FaceFinder:
         dx0, dy0, dx1, dy1 = CNN_TO_HOG_BOX if like_hog else (0.0, 0.0, 0.0, 0.0)
         boxes = []
         for detection in self._cnn(searched, 0):
-            r = detection.rect
-            left, top, right, bottom = box_in_frame((r.left(), r.top(), r.right(), r.bottom()), scale)
+            left, top, right, bottom = box_in_frame(rect_box(detection.rect), scale)
             w, h = right - left, bottom - top
             boxes.append((left + dx0 * w, top + dy0 * h, right + dx1 * w, bottom + dy1 * h))
         return boxes
@@ -165,9 +165,9 @@ class FaceFinder:
         else (where neither finds one that does) the labelled box itself; and which of the three it is."""
         gray = to_gray(image)
         detector: Detector = "hog"
-        detected = detection_for_label(self.detect(gray, upsample), labelled)
+        detected = best_overlap(self.detect(gray, upsample), labelled)
         if detected is None and self.cnn_fallback and min(gray.shape[:2]) >= MIN_CNN_SIDE_PX:
-            detector, detected = "cnn", detection_for_label(self.detect_with_cnn(gray), labelled)
+            detector, detected = "cnn", best_overlap(self.detect_with_cnn(gray), labelled)
         if detected is None:
             detector, detected = "label", labelled
         self.found_by[detector] += 1
@@ -318,7 +318,7 @@ class FaceTracker:
             if found and room:
                 self._add_new_faces(frame, found)
             if room and frame_number % spacing == spacing // 2:
-                scale = min(1.0, self.settings.detect_width / frame.shape[1])
+                scale = self._search_scale(frame)
                 self.background.start("new faces", scaled_gray(frame, scale), scale)
         elif room and frame_number % spacing == spacing // 2:
             self._scan_step(frame, self._next_step)
@@ -341,8 +341,8 @@ class FaceTracker:
         """A confirmation's answer: the detection that overlaps the track refreshes its box; none drops the
         track (its landmarks may be fitted to a hand or a turned head)."""
         self.region_checks += 1
-        best = max(boxes, key=lambda box: box_iou(box, track.box()), default=None)
-        if best is None or box_iou(best, track.box()) < 0.3:
+        best = best_overlap(boxes, track.box())
+        if best is None:
             self._tracks.remove(track)
             return
         track.box_from_landmarks = _relative_box(best, track.raw_landmarks)
@@ -357,7 +357,7 @@ class FaceTracker:
         self.region_checks += 1
         height, width = frame.shape[:2]
         count = max(self.settings.scan_tiles, 1)
-        scale = min(1.0, self.settings.detect_width / width)
+        scale = self._search_scale(frame)
         if step >= count * count:
             region, scale = (0.0, 0.0, float(width), float(height)), scale / 2
         else:
@@ -379,6 +379,10 @@ class FaceTracker:
             track = self._place(self._new_track(), frame, box)
             if self._plausible(track.raw_landmarks, frame.shape):
                 self._tracks.append(track)
+
+    def _search_scale(self, frame: np.ndarray) -> float:
+        """The scale whole-frame searches run at: the frame shrunk to ``detect_width``, never enlarged."""
+        return min(1.0, self.settings.detect_width / frame.shape[1])
 
     def _detect_in(self, frame: np.ndarray, region: Box, scale: float, upsample: int = 0) -> list[Box]:
         """HOG face boxes (frame pixels) in ``region`` of ``frame``, searched at ``scale``."""
@@ -417,7 +421,7 @@ class FaceTracker:
         if self.background is not None:
             self.background.forget()
         height, width = frame.shape[:2]
-        scale = min(1.0, self.settings.detect_width / width)
+        scale = self._search_scale(frame)
         boxes = self._detect_in(frame, (0.0, 0.0, float(width), float(height)), scale, self.settings.upsample)
         boxes = sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
         boxes = boxes[: self.settings.max_faces]

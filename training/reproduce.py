@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from glare.eye_labels import read_eye_centres, split_of
 from glare.evaluation import EvalReport, evaluate, format_table, save_cumulative_plot
 from glare.pupils import LandmarkCentroidLocator
@@ -151,13 +153,13 @@ each threshold. Same faces, same dlib landmarks for every method.
 """)
 
 
-def train_export_and_score(dataset: Path, folder: Path, seed: int, quick: bool, labels: Path, limit: int) -> SeedRun:
+def train_export_and_score(dataset: Path, folder: Path, seed: int, quick: bool, calibration: np.ndarray, labels: Path,
+                           limit: int) -> SeedRun:
     settings = TrainSettings(dataset=dataset, out=folder / "model", seed=seed, verbose=2)
     if quick:
         settings = replace(settings, coarse=StageSettings(1, 2e-3), fine=StageSettings(2, 1e-3))
     result = train(settings)
     training = json.loads((folder / "model" / "training.json").read_text())
-    calibration = select(load_samples(dataset), "val", fine=True).crops[:500]
     parity = export(result.model_path, folder / "export", calibration)
     report = score(folder / "export" / "eye_model.tflite", labels, limit, grayscale_copies=False, baselines=False)
     print(f"seed {seed}: validation pupil error {training['val_pupil_error_px']:.3f} crop px\n{format_table(report)}")
@@ -175,10 +177,12 @@ def reproduce(data: Path, work: Path, install_to: Path | None, quick: bool = Fal
     print(f"1/3 prepare -> {dataset}")
     print(prepare(PrepareSettings(out=dataset, images=(data / "lfw",), labels=(labels,), limit=limit)).describe())
 
+    # Every seed's export is checked against Keras on the same validation crops.
+    calibration = select(load_samples(dataset), "val", fine=True).crops[:500]
     runs = []
     for seed in seeds:
         print(f"2/3 train, export and score, seed {seed} -> {work / f'seed-{seed}'}")
-        runs.append(train_export_and_score(dataset, work / f"seed-{seed}", seed, quick, labels, limit))
+        runs.append(train_export_and_score(dataset, work / f"seed-{seed}", seed, quick, calibration, labels, limit))
     chosen = min(runs, key=lambda run: run.val_pupil_error_px)
 
     print(f"3/3 score seed {chosen.seed} (lowest validation error) with the baselines on the held-out test split")

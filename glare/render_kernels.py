@@ -40,6 +40,18 @@ MIN_FIT_SAMPLES = 6
 """A trim of the sclera samples that would leave fewer than this is not made."""
 CATCHLIGHT_KEEP = 0.7
 """The catchlight may sit up to this share of the iris radius from the moved iris's centre."""
+CATCHLIGHT_REACH = 0.65
+"""Catchlights are looked for this far from the old iris's centre (a share of its radius): farther out
+a bright patch can be sclera lit past a limbus that the radius overshot, and pulled onto the moved
+iris it drew a white streak across it."""
+EDGE_SHADE = 0.75
+"""Sclera beside the hole as dark as this share of the field's brightness is shade (under a lid, toward
+a corner) and is carried into the fill; darker is a lash or the iris's rim, which would smear across it."""
+EDGE_REFERENCE_RADIUS_PX = 9.0
+"""The iris radius the pixel widths above were set on (a face about 120 px wide, a 640x360 webcam's).
+On larger eyes every edge in the image, lids, limbus and catchlights, is blurred over more pixels,
+and the widths grow in proportion: at 1080p a one-pixel edge on an iris three times as large read as
+a cut-out disc."""
 
 # Compiled on first use and cached beside this module; without the GIL, so that several faces
 # can be drawn on several threads.
@@ -56,15 +68,28 @@ class IrisPath(NamedTuple):
 
 
 @njit(**_COMPILE)
+def edge_scale(radius: float) -> float:
+    """How many times wider than the pixel widths above this eye's soft edges are (at least 1)."""
+    return max(radius / EDGE_REFERENCE_RADIUS_PX, 1.0)
+
+
+@njit(**_COMPILE)
 def draw_radius(radius: float) -> float:
     """How far from its centre the moved iris is drawn: the limbus and its blurred outer edge."""
-    return radius * LIMBUS_SPREAD + 0.5
+    return radius * LIMBUS_SPREAD + 0.5 * edge_scale(radius)
 
 
 @njit(**_COMPILE)
 def hole_radius(radius: float) -> float:
     """How far from the old iris centre the sclera is redrawn, the last pixels blending into the real one."""
-    return draw_radius(radius) + HOLE_FEATHER_PX
+    return draw_radius(radius) + HOLE_FEATHER_PX * edge_scale(radius)
+
+
+@njit(**_COMPILE)
+def _inside(depth: float, scale: float) -> float:
+    """How much a pixel ``depth`` pixels inside the opening shows (0-1): the lid line's antialiased edge,
+    ``scale`` pixels wide."""
+    return _ramp(depth / scale + 0.5)
 
 
 @njit(**_COMPILE)
@@ -240,7 +265,8 @@ def eye_layers(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     # the limbus, the samples come closer to both.
     clear = np.zeros(height * width, np.bool_)
     close = np.zeros(height * width, np.bool_)
-    clear_from, close_from = hole_radius(radius) + 1.0, draw_radius(radius)
+    scale = edge_scale(radius)
+    clear_from, close_from = hole_radius(radius) + scale, draw_radius(radius)
     for y in range(height):
         for x in range(width):
             along, across = eye_coordinates(x - eye.origin_x, y - eye.origin_y, (eye.along_x, eye.along_y),
@@ -249,8 +275,8 @@ def eye_layers(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
             inside = opening_depth(along, across, (upper, lower), eye.half_width)
             u[y, x], t[y, x], depth[y, x] = along, (across - upper) / max(lower - upper, 1.0), inside
             from_source = _distance(x - path.source_x, y - path.source_y)
-            clear[y * width + x] = inside > SCLERA_LID_MARGIN_PX and from_source > clear_from
-            close[y * width + x] = inside > 0.5 and from_source > close_from
+            clear[y * width + x] = inside > SCLERA_LID_MARGIN_PX * scale and from_source > clear_from
+            close[y * width + x] = inside > 0.5 * scale and from_source > close_from
     sampled = clear if clear.sum() >= MIN_SCLERA_SAMPLES else close
     if sampled.sum() < MIN_SCLERA_SAMPLES:
         return False, u, t, depth, np.zeros((3, 6)), np.zeros(3), np.zeros(3), 0.0
@@ -315,9 +341,175 @@ def _span(centre: float, reach: float, size: int) -> tuple[int, int]:
 
 
 @njit(**_COMPILE)
+def _shown(depth: float, scale: float) -> float:
+    """How much of a source pixel ``depth`` pixels inside the opening is iris: nothing within
+    LID_MARGIN_PX (times ``scale``) of a lid line, where lashes and lid shadow lie."""
+    return _ramp((depth - LID_MARGIN_PX * scale) / scale + 0.5)
+
+
+@njit(**_COMPILE)
+def _local_mean(colours: np.ndarray, weights: np.ndarray, rows: tuple[int, int], columns: tuple[int, int],
+                reach: int) -> np.ndarray:
+    """The ``weights``-weighted mean of ``colours`` (H, W, 4; the first three channels) over the square of
+    ``reach`` pixels around each pixel of ``rows`` x ``columns``, and the weight it had (channel 3),
+    from summed-area tables: the cost does not grow with ``reach``."""
+    height, width = rows[1] - rows[0], columns[1] - columns[0]
+    sums = np.zeros((height + 1, width + 1, 4))
+    for y in range(height):
+        for x in range(width):
+            weight = weights[rows[0] + y, columns[0] + x]
+            for c in range(4):
+                value = weight if c == 3 else weight * colours[rows[0] + y, columns[0] + x, c]
+                sums[y + 1, x + 1, c] = value + sums[y, x + 1, c] + sums[y + 1, x, c] - sums[y, x, c]
+    means = np.zeros(colours.shape)
+    for y in range(height):
+        top, bottom = max(y - reach, 0), min(y + reach + 1, height)
+        for x in range(width):
+            left, right = max(x - reach, 0), min(x + reach + 1, width)
+            total = sums[bottom, right, 3] - sums[top, right, 3] - sums[bottom, left, 3] + sums[top, left, 3]
+            means[rows[0] + y, columns[0] + x, 3] = total
+            if total > 1e-6:
+                for c in range(3):
+                    means[rows[0] + y, columns[0] + x, c] = (sums[bottom, right, c] - sums[top, right, c]
+                                                             - sums[bottom, left, c] + sums[top, left, c]) / total
+    return means
+
+
+@njit(**_COMPILE)
+def _grown(plane: np.ndarray, rows: tuple[int, int], columns: tuple[int, int], reach: int) -> np.ndarray:
+    """``plane`` with each pixel of ``rows`` x ``columns`` the largest value within ``reach`` pixels (a square)."""
+    grown = plane.copy()
+    for y in range(*rows):
+        for x in range(*columns):
+            largest = plane[y, x]
+            for other_y in range(max(y - reach, rows[0]), min(y + reach + 1, rows[1])):
+                for other_x in range(max(x - reach, columns[0]), min(x + reach + 1, columns[1])):
+                    largest = max(largest, plane[other_y, other_x])
+            grown[y, x] = largest
+    return grown
+
+
+@njit(**_COMPILE)
 def _speck(luma: float, iris_luma: float, contrast: float) -> float:
-    """How much a pixel on the iris is a catchlight: nearly as bright as the sclera, or brighter."""
-    return _ramp((luma - (iris_luma + 0.85 * contrast)) / (0.15 * contrast))
+    """How much a pixel on the iris is a catchlight: nearly as bright as the sclera, or brighter. The
+    ramp starts halfway up from the iris, so that a catchlight's blurred rim goes with it and does not
+    stay behind as a pale ring."""
+    return _ramp((luma - (iris_luma + 0.5 * contrast)) / (0.35 * contrast))
+
+
+@njit(**_COMPILE)
+def _point_at(eye: EyeNumbers, u: float, t: float) -> tuple[float, float]:
+    """The box pixel at (u, t) of the eye (t from the upper lid, 0, to the lower, 1)."""
+    upper, lower = lid_curves(u, (eye.upper_a, eye.upper_b), (eye.lower_a, eye.lower_b))
+    along, across = u * eye.half_width, upper + t * (lower - upper)
+    return (eye.origin_x + along * eye.along_x + across * eye.across_x,
+            eye.origin_y + along * eye.along_y + across * eye.across_y)
+
+
+@njit(**_COMPILE)
+def hole_edges(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: float, coefficients: np.ndarray,
+               low: np.ndarray, high: np.ndarray):
+    """Where the hole left by the old iris ends on each side along the eye, and how the real sclera
+    there differs from the fitted field, in bands from the upper lid to the lower (t = 0 to 1).
+
+    Returns u at the hole's edge (bands, 2: toward u = -1, toward u = +1), NaN where the hole reaches
+    the corner on that side, and the real colour minus the field's just past it (bands, 2, 3). The
+    field is smooth and leaves out the shading under the lids; carried across the hole from both
+    edges, these differences keep that shading and leave no seam where the fill meets the real
+    sclera. Only sclera is read: clear of the lid lines (as for the fit: lashes lie there), and
+    in shade at most (EDGE_SHADE); a band with none takes the difference of the nearest band that
+    has one.
+    """
+    scale = edge_scale(radius)
+    hole = hole_radius(radius)
+    bands = max(int(math.ceil(radius)), 4)
+    edges = np.full((bands, 2), np.nan)
+    differences = np.zeros((bands, 2, 3))
+    known = np.zeros((bands, 2), np.bool_)
+    darkest = _luma(low[0], low[1], low[2])
+    source_u = ((path.source_x - eye.origin_x) * eye.along_x + (path.source_y - eye.origin_y) * eye.along_y) / eye.half_width
+    step = 0.5 / eye.half_width
+    for band in range(bands):
+        t = band / (bands - 1.0)
+        for side in range(2):
+            direction = -1.0 if side == 0 else 1.0
+            u = source_u
+            while abs(u) < 1.0:
+                x, y = _point_at(eye, u, t)
+                if _distance(x - path.source_x, y - path.source_y) > hole + 0.5:
+                    break
+                u += direction * step
+            if abs(u) >= 1.0:
+                continue
+            edges[band, side] = u
+            # The real sclera just past the edge, averaged over a few samples along the band.
+            total = np.zeros(3)
+            count = 0
+            for k in range(4):
+                sample_u = u + direction * 2.0 * k * scale * step
+                x, y = _point_at(eye, sample_u, t)
+                upper, lower = lid_curves(sample_u, (eye.upper_a, eye.upper_b), (eye.lower_a, eye.lower_b))
+                across = upper + t * (lower - upper)
+                if opening_depth(sample_u, across, (upper, lower), eye.half_width) <= SCLERA_LID_MARGIN_PX * scale:
+                    continue
+                real = sample_colour(region, x, y)
+                field = sclera_colour(coefficients, low, high, sample_u, t)
+                # A lash, the dark of a corner or the iris's rim, not shaded sclera: darker than any
+                # sclera the fit kept, and than the field can be in shade.
+                if _luma(real[0], real[1], real[2]) < min(darkest, EDGE_SHADE * _luma(field[0], field[1], field[2])):
+                    continue
+                for c in range(3):
+                    total[c] += real[c] - field[c]
+                count += 1
+            if count > 0:
+                differences[band, side] = total / count
+                known[band, side] = True
+    for side in range(2):
+        for band in range(bands):
+            if known[band, side] or math.isnan(edges[band, side]):
+                continue
+            for gap in range(1, bands):
+                nearest = band - gap if band - gap >= 0 and known[band - gap, side] else band + gap
+                if nearest < bands and known[nearest, side]:
+                    differences[band, side] = differences[nearest, side]
+                    break
+        # Neighbouring bands smoothed together ([1, 2, 1], twice), so that noise in the sclera does
+        # not streak along the fill.
+        for _ in range(2):
+            smoothed = differences[:, side].copy()
+            for band in range(bands):
+                total, weight = 2.0 * differences[band, side], 2.0
+                for other in (band - 1, band + 1):
+                    if 0 <= other < bands and not math.isnan(edges[other, side]):
+                        total += differences[other, side]
+                        weight += 1.0
+                smoothed[band] = total / weight
+            differences[:, side] = smoothed
+    return edges, differences
+
+
+@njit(**_COMPILE)
+def _edge_difference(edges: np.ndarray, differences: np.ndarray, u: float, t: float, c: int) -> float:
+    """The difference from the field carried to (u, t) from the hole's edges: linear along the eye
+    between the two edges of the bands either side of t (from the one edge where the other is a corner)."""
+    rows = edges.shape[0]
+    position = min(max(t, 0.0), 1.0) * (rows - 1)
+    first = min(int(position), rows - 2)
+    total, weight = 0.0, 0.0
+    for row, share in ((first, first + 1.0 - position), (first + 1, position - first)):
+        left, right = edges[row, 0], edges[row, 1]
+        if not math.isnan(left) and not math.isnan(right):
+            along = _ramp((u - left) / max(right - left, 1e-6))
+            value = differences[row, 0, c] + along * (differences[row, 1, c] - differences[row, 0, c])
+        elif not math.isnan(left):
+            value = differences[row, 0, c]
+        elif not math.isnan(right):
+            value = differences[row, 1, c]
+        else:
+            continue
+        total += share * value
+        weight += share
+    return total / weight if weight > 0.0 else 0.0
 
 
 @njit(**_COMPILE)
@@ -330,21 +522,24 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     pixels near the old and the new iris change; the loops visit only those."""
     height, width = depth.shape
     drawn = region.astype(np.float64)
-    hole, drawn_radius = hole_radius(radius), draw_radius(radius)
+    hole, drawn_radius, scale = hole_radius(radius), draw_radius(radius), edge_scale(radius)
     # The pixels each layer can change: within the hole's reach of the old iris, within ``hole`` of the
     # new one (nothing farther is drawn or needed for the ring profile).
     source_rows, source_columns = _span(path.source_y, hole + 0.5, height), _span(path.source_x, hole + 0.5, width)
     rows, columns = _span(path.target_y, hole, height), _span(path.target_x, hole, width)
 
-    # Sclera layer, where the old iris was; its edge blends over HOLE_FEATHER_PX into the real sclera.
+    # Sclera layer, where the old iris was: the field, plus the real sclera's difference from it at the
+    # hole's edges; its edge blends over HOLE_FEATHER_PX into the real sclera.
+    edges, differences = hole_edges(region, eye, path, radius, coefficients, low, high)
     for y in range(*source_rows):
         for x in range(*source_columns):
-            weight = (_ramp((hole - _distance(x - path.source_x, y - path.source_y)) / HOLE_FEATHER_PX + 0.5)
-                      * _ramp(depth[y, x] + 0.5))
+            weight = (_ramp((hole - _distance(x - path.source_x, y - path.source_y)) / (HOLE_FEATHER_PX * scale) + 0.5)
+                      * _inside(depth[y, x], scale))
             if weight > 0.0:
                 field = sclera_colour(coefficients, low, high, u[y, x], t[y, x])
                 for c in range(3):
-                    drawn[y, x, c] += weight * (field[c] - drawn[y, x, c])
+                    fill = min(max(field[c] + _edge_difference(edges, differences, u[y, x], t[y, x], c), 0.0), 255.0)
+                    drawn[y, x, c] += weight * (fill - drawn[y, x, c])
 
     # Iris layer. Each pixel near the target takes the source pixel at the same offset from the centre
     # (direct), and the one at the same radius and the angle mirrored across the eye's axis (mirrored),
@@ -364,7 +559,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
             mirrored[y, x, 0], mirrored[y, x, 1], mirrored[y, x, 2], mirrored[y, x, 3] = _sample(
                 region, depth, source_x - reflect * eye.across_x, source_y - reflect * eye.across_y)
             if from_target[y, x] < 0.8 * radius:
-                shown = _ramp(direct[y, x, 3] - (LID_MARGIN_PX - 0.5))
+                shown = _shown(direct[y, x, 3], scale)
                 inner_luma += shown * _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2])
                 inner_weight += shown
     # Catchlights are bright specks on the iris; they are kept out of its texture and drawn apart.
@@ -378,13 +573,26 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     rings = int(hole) + 1
     ring_weight, ring_luma = np.zeros(rings), np.zeros(rings)
     mean_colour, mean_weight = np.zeros(3), 0.0
-    texture = np.zeros((height, width))
+    texture, speck = np.zeros((height, width)), np.zeros((height, width))
     for y in range(*rows):
         for x in range(*columns):
             if from_target[y, x] >= hole:
                 continue
             luma = _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2])
-            texture[y, x] = _ramp(direct[y, x, 3] - (LID_MARGIN_PX - 0.5)) * (1.0 - _speck(luma, iris_luma, contrast))
+            # Only on the iris: the sclera past the limbus is as bright, and belongs to the ring profile.
+            speck[y, x] = (_ramp((CATCHLIGHT_REACH * radius - from_target[y, x]) / scale + 0.5)
+                           * _speck(luma, iris_luma, contrast))
+    # A catchlight's blurred rim is left out with it (the specks grown by the edge width), or it
+    # stays behind as a pale ring.
+    speck = _grown(speck, rows, columns, int(math.ceil(scale)))
+    for y in range(*rows):
+        for x in range(*columns):
+            if from_target[y, x] >= hole:
+                continue
+            luma = _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2])
+            shown = _shown(direct[y, x, 3], scale)
+            speck[y, x] *= shown
+            texture[y, x] = shown - speck[y, x]
             ring = int(from_target[y, x])
             ring_weight[ring] += texture[y, x]
             ring_luma[ring] += texture[y, x] * luma
@@ -396,20 +604,32 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     mean_luma = max(_luma(mean_colour[0], mean_colour[1], mean_colour[2]), 1.0)
     for ring in range(rings):
         ring_luma[ring] = ring_luma[ring] / max(ring_weight[ring], 1e-3) / mean_luma if ring_weight[ring] > 0.5 else 1.0
+    # A catchlight's place in the texture is filled from the iris around it: the mirrored side of the
+    # iris can be much darker there (the limbal ring, lid shadow), which left a dark spot where it was.
+    # From as close as the iris shows (the pupil's edge stays sharp), farther only where it must.
+    near = _local_mean(direct, texture, rows, columns, int(math.ceil(scale)) + 1)
+    local = _local_mean(direct, texture, rows, columns, int(math.ceil(3.0 * scale)) + 1)
     for y in range(*rows):
         for x in range(*columns):
-            alpha = _ramp(drawn_radius + 0.5 - from_target[y, x]) * _ramp(depth[y, x] + 0.5)
+            alpha = _ramp((drawn_radius - from_target[y, x]) / scale + 0.5) * _inside(depth[y, x], scale)
             if alpha <= 0.0:
                 continue
             brightness = ring_luma[int(from_target[y, x])]
-            mirror_shown = _ramp(mirrored[y, x, 3] - (LID_MARGIN_PX - 0.5))
+            mirror_shown = _shown(mirrored[y, x, 3], scale)
+            # Past the limbus the source shows sclera, which may be lit brighter on one side than
+            # the other: the blurred outer rim is the ring profile, the same all round.
+            within = _ramp((radius - from_target[y, x]) / scale + 0.5)
+            hidden = 1.0 - texture[y, x] - speck[y, x]
             for c in range(3):
                 around = brightness * mean_colour[c]
                 completed = around + mirror_shown * (mirrored[y, x, c] - around)
-                iris = completed + texture[y, x] * (direct[y, x, c] - completed)
+                nearby = (near[y, x, c] if near[y, x, 3] > 1.0 else local[y, x, c] if local[y, x, 3] > 0.5
+                          else completed)
+                iris = (within * (texture[y, x] * direct[y, x, c] + speck[y, x] * nearby + hidden * completed)
+                        + (1.0 - within) * around)
                 drawn[y, x, c] += alpha * (iris - drawn[y, x, c])
 
-    _draw_catchlight(region, depth, path, radius, iris_luma, contrast, from_target, drawn)
+    _draw_catchlight(region, depth, path, radius, iris_luma, contrast, from_target, scale, drawn)
     # Only pixels round the old and the new iris have changed.
     for y in range(min(source_rows[0], rows[0]), max(source_rows[1], rows[1])):
         for x in range(min(source_columns[0], columns[0]), max(source_columns[1], columns[1])):
@@ -421,17 +641,19 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
 
 @njit(**_COMPILE)
 def _draw_catchlight(region: np.ndarray, depth: np.ndarray, path: IrisPath, radius: float, iris_luma: float,
-                     contrast: float, from_target: np.ndarray, drawn: np.ndarray) -> None:
+                     contrast: float, from_target: np.ndarray, scale: float, drawn: np.ndarray) -> None:
     """The source iris's catchlight, in place in ``drawn``: it stays where the light puts it, pulled
     toward the moved iris only as far as it takes to stay on it."""
     height, width = depth.shape
     speck = np.zeros((height, width))
     mass, moment_x, moment_y = 0.0, 0.0, 0.0
-    rows, columns = _span(path.source_y, 0.8 * radius, height), _span(path.source_x, 0.8 * radius, width)
+    reach = CATCHLIGHT_REACH * radius
+    rows, columns = _span(path.source_y, reach, height), _span(path.source_x, reach, width)
     for y in range(*rows):
         for x in range(*columns):
-            if _distance(x - path.source_x, y - path.source_y) < 0.8 * radius:
-                speck[y, x] = _speck(_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2]), iris_luma, contrast)
+            near = _ramp((reach - _distance(x - path.source_x, y - path.source_y)) / scale + 0.5)
+            if near > 0.0:
+                speck[y, x] = near * _speck(_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2]), iris_luma, contrast)
                 mass += speck[y, x]
                 moment_x += x * speck[y, x]
                 moment_y += y * speck[y, x]
@@ -448,7 +670,7 @@ def _draw_catchlight(region: np.ndarray, depth: np.ndarray, path: IrisPath, radi
         for x in range(*columns):
             if from_target[y, x] >= radius:
                 continue
-            alpha = _sample_or_zero(speck, x - pull_x, y - pull_y) * _ramp(depth[y, x] + 0.5)
+            alpha = _sample_or_zero(speck, x - pull_x, y - pull_y) * _inside(depth[y, x], scale)
             if alpha <= 0.0:
                 continue
             colour = _sample(region, depth, x - pull_x, y - pull_y)

@@ -206,3 +206,68 @@ def test_closed_eyes_are_never_changed_and_both_eyes_move_together(woman_video):
     finally:
         source.close()
     assert closed > 20
+
+
+def _large_eye(scale, iris_centre_offset=(0.0, 0.0)):
+    """The synthetic eye at ``scale`` times its usual size (an eye of a 1080p face at 3), and its centre."""
+    centre = (100.0 * scale, 60.0 * scale)
+    frame, landmarks = synthetic_eye_frame(
+        (centre[0] + iris_centre_offset[0] * scale, centre[1] + iris_centre_offset[1] * scale), eye_centre=centre,
+        eye_half_width=30.0 * scale, eye_half_height=11.0 * scale, iris_radius=7.0 * scale,
+        size=(int(200 * scale), int(120 * scale)))
+    return frame, landmarks, np.array(centre)
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_the_fill_keeps_the_shade_under_the_lid_and_meets_the_real_sclera_without_a_seam(scale):
+    frame, landmarks, centre = _large_eye(scale)
+    # The upper lid shades the sclera under it: 45 levels darker at the lid, fading over half the opening.
+    ys = np.arange(frame.shape[0], dtype=np.float64)[:, None]
+    lid_y = centre[1] - 11.0 * scale
+    shade = 45.0 * np.clip(1.0 - (ys - lid_y) / (11.0 * scale), 0.0, 1.0)
+    sclera = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) >= 220
+    shaded = frame.astype(np.float64) - np.where(sclera, shade, 0.0)[..., None]
+    frame = np.clip(shaded, 0, 255).astype(np.uint8)
+    radius = 7.0 * scale
+    target = centre - (15.0 * scale, 0.0)
+    output = frame.copy()
+    _, moved = _move(output, landmarks, centre, target, radius)
+    assert moved
+    gray_in = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(float)
+    gray_out = cv2.cvtColor(output, cv2.COLOR_BGR2GRAY).astype(float)
+    # Along rows through the hole, past where the new iris reaches: the fill takes each row's sclera
+    # level from beside the hole (the shade under the lid included), and meets it without a step.
+    for row_share in (-0.6, -0.45, -0.25, 0.0, 0.3):
+        y = int(round(centre[1] + row_share * 11.0 * scale))
+        beside = gray_in[y, int(centre[0] + 1.6 * radius + 2 * scale): int(centre[0] + 1.6 * radius + 4 * scale)].mean()
+        filled = gray_out[y, int(centre[0] - 0.2 * radius): int(centre[0] + 1.2 * radius)]
+        assert np.abs(filled - beside).max() < 8.0, (row_share, beside, filled)
+
+
+def test_a_catchlight_leaves_no_spot_or_ring_where_it_sat_on_the_moved_iris():
+    scale = 3.0
+    plain, landmarks, centre = _large_eye(scale)
+    radius = 7.0 * scale
+    # A soft catchlight on the iris, as a lens blurs it: beside the pupil, up and to the right.
+    speck = np.zeros(plain.shape[:2], np.float32)
+    speck_at = centre + np.array([0.4, -0.3]) * radius
+    cv2.circle(speck, tuple(int(round(v)) for v in speck_at), int(round(0.12 * radius)), 1.0, -1)
+    speck = cv2.GaussianBlur(speck, (0, 0), 0.08 * radius)
+    speck /= speck.max()
+    lit = np.clip(plain + speck[..., None] * (250.0 - plain), 0, 255).astype(np.uint8)
+    target = centre - (1.5 * radius, 0.0)
+    outputs = []
+    for frame in (plain, lit):
+        output = frame.copy()
+        assert _move(output, landmarks, centre, target, radius)[1]
+        outputs.append(cv2.cvtColor(output, cv2.COLOR_BGR2GRAY).astype(float))
+    without, with_light = outputs
+    # Where the catchlight sat in the iris's texture, the moved iris looks as it would without one: no
+    # pale ring of its blurred rim, no dark spot filled from the far side of the iris.
+    ys, xs = np.mgrid[0 : without.shape[0], 0 : without.shape[1]]
+    spot = target + (speck_at - centre)
+    around = np.hypot(xs - spot[0], ys - spot[1]) <= 0.25 * radius
+    difference = np.abs(with_light[around] - without[around])
+    assert difference.mean() < 10.0 and difference.max() < 60.0, (difference.mean(), difference.max())
+    # The catchlight itself is still drawn, once, on the moved iris.
+    assert with_light[np.hypot(xs - target[0], ys - target[1]) < radius].max() > 200

@@ -348,11 +348,9 @@ def _shown(depth: float, scale: float) -> float:
 
 
 @njit(**_COMPILE)
-def _local_mean(colours: np.ndarray, weights: np.ndarray, rows: tuple[int, int], columns: tuple[int, int],
-                reach: int) -> np.ndarray:
-    """The ``weights``-weighted mean of ``colours`` (H, W, 4; the first three channels) over the square of
-    ``reach`` pixels around each pixel of ``rows`` x ``columns``, and the weight it had (channel 3),
-    from summed-area tables: the cost does not grow with ``reach``."""
+def _weighted_sums(colours: np.ndarray, weights: np.ndarray, rows: tuple[int, int], columns: tuple[int, int]) -> np.ndarray:
+    """Summed-area tables over ``rows`` x ``columns`` of ``weights`` times the first three channels of
+    ``colours`` (H, W, 4), and of ``weights`` (channel 3): any square's weighted mean in four lookups."""
     height, width = rows[1] - rows[0], columns[1] - columns[0]
     sums = np.zeros((height + 1, width + 1, 4))
     for y in range(height):
@@ -361,30 +359,34 @@ def _local_mean(colours: np.ndarray, weights: np.ndarray, rows: tuple[int, int],
             for c in range(4):
                 value = weight if c == 3 else weight * colours[rows[0] + y, columns[0] + x, c]
                 sums[y + 1, x + 1, c] = value + sums[y, x + 1, c] + sums[y + 1, x, c] - sums[y, x, c]
-    means = np.zeros(colours.shape)
-    for y in range(height):
-        top, bottom = max(y - reach, 0), min(y + reach + 1, height)
-        for x in range(width):
-            left, right = max(x - reach, 0), min(x + reach + 1, width)
-            total = sums[bottom, right, 3] - sums[top, right, 3] - sums[bottom, left, 3] + sums[top, left, 3]
-            means[rows[0] + y, columns[0] + x, 3] = total
-            if total > 1e-6:
-                for c in range(3):
-                    means[rows[0] + y, columns[0] + x, c] = (sums[bottom, right, c] - sums[top, right, c]
-                                                             - sums[bottom, left, c] + sums[top, left, c]) / total
-    return means
+    return sums
+
+
+@njit(**_COMPILE)
+def _square_mean(sums: np.ndarray, y: int, x: int, reach: int, c: int) -> float:
+    """Channel ``c`` of the sums (``_weighted_sums``, window pixels) over the square of ``reach`` around (y, x)."""
+    top, bottom = max(y - reach, 0), min(y + reach + 1, sums.shape[0] - 1)
+    left, right = max(x - reach, 0), min(x + reach + 1, sums.shape[1] - 1)
+    return sums[bottom, right, c] - sums[top, right, c] - sums[bottom, left, c] + sums[top, left, c]
 
 
 @njit(**_COMPILE)
 def _grown(plane: np.ndarray, rows: tuple[int, int], columns: tuple[int, int], reach: int) -> np.ndarray:
-    """``plane`` with each pixel of ``rows`` x ``columns`` the largest value within ``reach`` pixels (a square)."""
-    grown = plane.copy()
+    """``plane`` with each pixel of ``rows`` x ``columns`` the largest value within ``reach`` pixels (a
+    square: the largest along each row, then along each column of those)."""
+    along_rows = plane.copy()
     for y in range(*rows):
         for x in range(*columns):
             largest = plane[y, x]
+            for other_x in range(max(x - reach, columns[0]), min(x + reach + 1, columns[1])):
+                largest = max(largest, plane[y, other_x])
+            along_rows[y, x] = largest
+    grown = along_rows.copy()
+    for y in range(*rows):
+        for x in range(*columns):
+            largest = along_rows[y, x]
             for other_y in range(max(y - reach, rows[0]), min(y + reach + 1, rows[1])):
-                for other_x in range(max(x - reach, columns[0]), min(x + reach + 1, columns[1])):
-                    largest = max(largest, plane[other_y, other_x])
+                largest = max(largest, along_rows[other_y, x])
             grown[y, x] = largest
     return grown
 
@@ -489,27 +491,26 @@ def hole_edges(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
 
 
 @njit(**_COMPILE)
-def _edge_difference(edges: np.ndarray, differences: np.ndarray, u: float, t: float, c: int) -> float:
-    """The difference from the field carried to (u, t) from the hole's edges: linear along the eye
-    between the two edges of the bands either side of t (from the one edge where the other is a corner)."""
-    rows = edges.shape[0]
-    position = min(max(t, 0.0), 1.0) * (rows - 1)
-    first = min(int(position), rows - 2)
-    total, weight = 0.0, 0.0
-    for row, share in ((first, first + 1.0 - position), (first + 1, position - first)):
-        left, right = edges[row, 0], edges[row, 1]
-        if not math.isnan(left) and not math.isnan(right):
-            along = _ramp((u - left) / max(right - left, 1e-6))
-            value = differences[row, 0, c] + along * (differences[row, 1, c] - differences[row, 0, c])
-        elif not math.isnan(left):
-            value = differences[row, 0, c]
-        elif not math.isnan(right):
-            value = differences[row, 1, c]
-        else:
+def _edge_difference(edges: np.ndarray, differences: np.ndarray, u: float, t: float) -> tuple[float, float, float]:
+    """The difference from the field (B, G, R) carried to (u, t) from the hole's edges: linear along the
+    eye between the two edges of the bands either side of t (from the one edge where the other is a corner)."""
+    bands = edges.shape[0]
+    position = min(max(t, 0.0), 1.0) * (bands - 1)
+    first = min(int(position), bands - 2)
+    blue, green, red, weight = 0.0, 0.0, 0.0, 0.0
+    for band, share in ((first, first + 1.0 - position), (first + 1, position - first)):
+        left, right = edges[band, 0], edges[band, 1]
+        if math.isnan(left) and math.isnan(right):
             continue
-        total += share * value
+        along = 1.0 if math.isnan(left) else 0.0 if math.isnan(right) else _ramp((u - left) / max(right - left, 1e-6))
+        near_side, far_side = differences[band, 0], differences[band, 1]
+        blue += share * (near_side[0] + along * (far_side[0] - near_side[0]))
+        green += share * (near_side[1] + along * (far_side[1] - near_side[1]))
+        red += share * (near_side[2] + along * (far_side[2] - near_side[2]))
         weight += share
-    return total / weight if weight > 0.0 else 0.0
+    if weight <= 0.0:
+        return 0.0, 0.0, 0.0
+    return blue / weight, green / weight, red / weight
 
 
 @njit(**_COMPILE)
@@ -537,8 +538,9 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                       * _inside(depth[y, x], scale))
             if weight > 0.0:
                 field = sclera_colour(coefficients, low, high, u[y, x], t[y, x])
+                shade = _edge_difference(edges, differences, u[y, x], t[y, x])
                 for c in range(3):
-                    fill = min(max(field[c] + _edge_difference(edges, differences, u[y, x], t[y, x], c), 0.0), 255.0)
+                    fill = min(max(field[c] + shade[c], 0.0), 255.0)
                     drawn[y, x, c] += weight * (fill - drawn[y, x, c])
 
     # Iris layer. Each pixel near the target takes the source pixel at the same offset from the centre
@@ -607,8 +609,9 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     # A catchlight's place in the texture is filled from the iris around it: the mirrored side of the
     # iris can be much darker there (the limbal ring, lid shadow), which left a dark spot where it was.
     # From as close as the iris shows (the pupil's edge stays sharp), farther only where it must.
-    near = _local_mean(direct, texture, rows, columns, int(math.ceil(scale)) + 1)
-    local = _local_mean(direct, texture, rows, columns, int(math.ceil(3.0 * scale)) + 1)
+    sums = _weighted_sums(direct, texture, rows, columns)
+    reaches = (int(math.ceil(scale)) + 1, int(math.ceil(3.0 * scale)) + 1)
+    nearby = np.zeros(3)
     for y in range(*rows):
         for x in range(*columns):
             alpha = _ramp((drawn_radius - from_target[y, x]) / scale + 0.5) * _inside(depth[y, x], scale)
@@ -620,12 +623,19 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
             # the other: the blurred outer rim is the ring profile, the same all round.
             within = _ramp((radius - from_target[y, x]) / scale + 0.5)
             hidden = 1.0 - texture[y, x] - speck[y, x]
+            found = 0.0
+            if speck[y, x] > 0.0:
+                for reach, enough in zip(reaches, (1.0, 0.5)):
+                    found = _square_mean(sums, y - rows[0], x - columns[0], reach, 3)
+                    if found > enough:
+                        for c in range(3):
+                            nearby[c] = _square_mean(sums, y - rows[0], x - columns[0], reach, c) / found
+                        break
             for c in range(3):
                 around = brightness * mean_colour[c]
                 completed = around + mirror_shown * (mirrored[y, x, c] - around)
-                nearby = (near[y, x, c] if near[y, x, 3] > 1.0 else local[y, x, c] if local[y, x, 3] > 0.5
-                          else completed)
-                iris = (within * (texture[y, x] * direct[y, x, c] + speck[y, x] * nearby + hidden * completed)
+                filled = nearby[c] if found > 0.5 else completed
+                iris = (within * (texture[y, x] * direct[y, x, c] + speck[y, x] * filled + hidden * completed)
                         + (1.0 - within) * around)
                 drawn[y, x, c] += alpha * (iris - drawn[y, x, c])
 

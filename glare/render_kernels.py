@@ -44,9 +44,11 @@ CATCHLIGHT_REACH = 0.65
 """Catchlights are looked for this far from the old iris's centre (a share of its radius): farther out
 a bright patch can be sclera lit past a limbus that the radius overshot, and pulled onto the moved
 iris it drew a white streak across it."""
-EDGE_SHADE = 0.75
-"""Sclera beside the hole as dark as this share of the field's brightness is shade (under a lid, toward
-a corner) and is carried into the fill; darker is a lash or the iris's rim, which would smear across it."""
+EDGE_SHADE = 0.9
+"""Beside the hole, sclera at least this share of the field's brightness (or as bright as the darkest
+sclera the fit kept) is shade, carried into the fill; darker is a lash, a corner's dark or the iris's
+rim, which smeared across the fill. Higher shares carried more of the lids' shade and left the small
+eyes of man_webcam.mp4 a grey fill (ghost median 0.14 at 0.75, 0.09 here)."""
 EDGE_REFERENCE_RADIUS_PX = 9.0
 """The iris radius the pixel widths above were set on (a face about 120 px wide, a 640x360 webcam's).
 On larger eyes every edge in the image, lids, limbus and catchlights, is blurred over more pixels,
@@ -619,9 +621,11 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                 continue
             brightness = ring_luma[int(from_target[y, x])]
             mirror_shown = _shown(mirrored[y, x, 3], scale)
-            # Past the limbus the source shows sclera, which may be lit brighter on one side than
-            # the other: the blurred outer rim is the ring profile, the same all round.
+            # Past the limbus the source shows the rim's blur into sclera, which may be lit brighter
+            # on one side: no brighter there than what it is drawn over (a white crescent at 1080p).
             within = _ramp((radius - from_target[y, x]) / scale + 0.5)
+            rim_over = _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2]) > _luma(
+                drawn[y, x, 0], drawn[y, x, 1], drawn[y, x, 2])
             hidden = 1.0 - texture[y, x] - speck[y, x]
             found = 0.0
             if speck[y, x] > 0.0:
@@ -635,8 +639,9 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                 around = brightness * mean_colour[c]
                 completed = around + mirror_shown * (mirrored[y, x, c] - around)
                 filled = nearby[c] if found > 0.5 else completed
+                rim = drawn[y, x, c] if rim_over else direct[y, x, c]
                 iris = (within * (texture[y, x] * direct[y, x, c] + speck[y, x] * filled + hidden * completed)
-                        + (1.0 - within) * around)
+                        + (1.0 - within) * rim)
                 drawn[y, x, c] += alpha * (iris - drawn[y, x, c])
 
     _draw_catchlight(region, depth, path, radius, iris_luma, contrast, from_target, scale, drawn)

@@ -6,8 +6,9 @@ points that meet at the corners, so the opening, and where the lids cover the ir
 in closed form at any point: no polygons to fill, no fits per frame. Inside the opening only:
 
 - sclera layer: where the old iris was, a smooth colour field fitted to the visible sclera
-  (quadratic along the eye and across it, from lid to lid), which keeps the upper lid's shadow
-  and the darkening toward the corners;
+  (quadratic along the eye and across it, from lid to lid), plus the real sclera's difference
+  from it at the hole's edges, carried across, so that the fill keeps the shade under the lid
+  and meets the real sclera without a seam;
 - iris layer: the whole iris, limbal ring included, moved to its target and clipped by the lids
   with soft edges. What the lids hid at the source is completed in polar terms: from the same
   radius at the angle mirrored across the eye's axis where that shows, else from the mean of
@@ -15,6 +16,7 @@ in closed form at any point: no polygons to fill, no fits per frame. Inside the 
 - catchlight: the corneal reflection stays where the light puts it; it is pulled along only as
   far as it takes to stay on the moved iris.
 
+Every soft edge grows with the eye (``edge_scale``), so a 1080p eye is drawn as a 360p one is.
 An optional squint lowers the upper lid. Pixels outside each eye's region never change, and a
 face's eyes are redrawn together or not at all.
 """

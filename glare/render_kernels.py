@@ -373,24 +373,27 @@ def _square_mean(sums: np.ndarray, y: int, x: int, reach: int, c: int) -> float:
 
 
 @njit(**_COMPILE)
-def _grown(plane: np.ndarray, rows: tuple[int, int], columns: tuple[int, int], reach: int) -> np.ndarray:
-    """``plane`` with each pixel of ``rows`` x ``columns`` the largest value within ``reach`` pixels (a
-    square: the largest along each row, then along each column of those)."""
-    along_rows = plane.copy()
+def _largest_along(plane: np.ndarray, rows: tuple[int, int], columns: tuple[int, int], reach: int, step_y: int,
+                   step_x: int) -> np.ndarray:
+    """``plane`` with each pixel of ``rows`` x ``columns`` the largest value within ``reach`` steps of
+    (``step_y``, ``step_x``) either way, inside the window."""
+    largest_near = plane.copy()
     for y in range(*rows):
         for x in range(*columns):
             largest = plane[y, x]
-            for other_x in range(max(x - reach, columns[0]), min(x + reach + 1, columns[1])):
-                largest = max(largest, plane[y, other_x])
-            along_rows[y, x] = largest
-    grown = along_rows.copy()
-    for y in range(*rows):
-        for x in range(*columns):
-            largest = along_rows[y, x]
-            for other_y in range(max(y - reach, rows[0]), min(y + reach + 1, rows[1])):
-                largest = max(largest, along_rows[other_y, x])
-            grown[y, x] = largest
-    return grown
+            for k in range(-reach, reach + 1):
+                other_y, other_x = y + k * step_y, x + k * step_x
+                if rows[0] <= other_y < rows[1] and columns[0] <= other_x < columns[1]:
+                    largest = max(largest, plane[other_y, other_x])
+            largest_near[y, x] = largest
+    return largest_near
+
+
+@njit(**_COMPILE)
+def _grown(plane: np.ndarray, rows: tuple[int, int], columns: tuple[int, int], reach: int) -> np.ndarray:
+    """``plane`` with each pixel of ``rows`` x ``columns`` the largest value within ``reach`` pixels (a
+    square: the largest along each row, then along each column of those)."""
+    return _largest_along(_largest_along(plane, rows, columns, reach, 0, 1), rows, columns, reach, 1, 0)
 
 
 @njit(**_COMPILE)
@@ -399,6 +402,15 @@ def _speck(luma: float, iris_luma: float, contrast: float) -> float:
     ramp starts halfway up from the iris, so that a catchlight's blurred rim goes with it and does not
     stay behind as a pale ring."""
     return _ramp((luma - (iris_luma + 0.5 * contrast)) / (0.35 * contrast))
+
+
+@njit(**_COMPILE)
+def _catchlight(luma: float, from_centre: float, radius: float, scale: float, iris_luma: float,
+                contrast: float) -> float:
+    """How much a pixel ``from_centre`` pixels from an iris's centre is its catchlight: a speck, and
+    only on the iris proper (within CATCHLIGHT_REACH, the edge ``scale`` pixels wide)."""
+    return (_ramp((CATCHLIGHT_REACH * radius - from_centre) / scale + 0.5)
+            * _speck(luma, iris_luma, contrast))
 
 
 @njit(**_COMPILE)
@@ -584,8 +596,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                 continue
             luma = _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2])
             # Only on the iris: the sclera past the limbus is as bright, and belongs to the ring profile.
-            speck[y, x] = (_ramp((CATCHLIGHT_REACH * radius - from_target[y, x]) / scale + 0.5)
-                           * _speck(luma, iris_luma, contrast))
+            speck[y, x] = _catchlight(luma, from_target[y, x], radius, scale, iris_luma, contrast)
     # A catchlight's blurred rim is left out with it (the specks grown by the edge width), or it
     # stays behind as a pale ring.
     speck = _grown(speck, rows, columns, int(math.ceil(scale)))
@@ -624,7 +635,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
             # Past the limbus the source shows the rim's blur into sclera, which may be lit brighter
             # on one side: no brighter there than what it is drawn over (a white crescent at 1080p).
             within = _ramp((radius - from_target[y, x]) / scale + 0.5)
-            rim_over = _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2]) > _luma(
+            rim_over = within < 1.0 and _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2]) > _luma(
                 drawn[y, x, 0], drawn[y, x, 1], drawn[y, x, 2])
             hidden = 1.0 - texture[y, x] - speck[y, x]
             found = 0.0
@@ -666,9 +677,10 @@ def _draw_catchlight(region: np.ndarray, depth: np.ndarray, path: IrisPath, radi
     rows, columns = _span(path.source_y, reach, height), _span(path.source_x, reach, width)
     for y in range(*rows):
         for x in range(*columns):
-            near = _ramp((reach - _distance(x - path.source_x, y - path.source_y)) / scale + 0.5)
-            if near > 0.0:
-                speck[y, x] = near * _speck(_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2]), iris_luma, contrast)
+            speck[y, x] = _catchlight(_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2]),
+                                      _distance(x - path.source_x, y - path.source_y), radius, scale, iris_luma,
+                                      contrast)
+            if speck[y, x] > 0.0:
                 mass += speck[y, x]
                 moment_x += x * speck[y, x]
                 moment_y += y * speck[y, x]

@@ -63,9 +63,8 @@ class FaceAnalyser:
         """A photo on its own: searched at full resolution (the CNN where HOG finds no face), fitted with
         dlib's own landmark model (accuracy before speed), nothing taken from or left for other frames."""
         if self._photo_finder is None:
-            # The tracker's finder where it has dlib's model: one copy of 99 MB, not two.
-            default = self.settings.tracker.landmark_model is None
-            self._photo_finder = self.tracker.finder if default else FaceFinder()
+            # The tracker's finder where it has dlib's whole model: one copy of 99 MB, not two.
+            self._photo_finder = self.tracker.finder if self.tracker.finder.has_dlib_model else FaceFinder()
         return FrameResult(0, 0.0, analyse_photo(image, self._photo_finder, self.locator, stopwatch),
                            stopwatch.timings_ms)
 

@@ -142,6 +142,31 @@ def test_a_tracked_face_that_hog_no_longer_finds_in_its_region_is_dropped(finder
     assert counts[-1] == 0 and counts.index(0) <= 6 + in_thread
 
 
+@pytest.mark.parametrize("in_thread", [False, True], ids=["here", "worker thread"])
+def test_a_face_hog_misses_once_keeps_its_track_and_is_searched_again_at_once(finder, woman_video, in_thread):
+    """A single miss (a tilt, a blur) used to drop the face: the effect vanished for a frame, started again
+    from the middle as for a new face, and a whole-frame search ran on the frame's path."""
+    frames = [f.image for f in _frames(woman_video, 14)]
+    tracker = FaceTracker(TrackerSettings(detect_every=5, new_faces_every=1000, search_in_thread=in_thread), finder)
+    (face,) = tracker.update(frames[0], 0.0)
+    ids, searched_at = [], []
+    for index, image in enumerate(frames[1:], start=1):
+        checks = tracker.region_checks
+        # The frame the face is confirmed on is blurred (a jolt of the camera): HOG finds no face in it, but the
+        # face's content is still what it was, so it is no cut.
+        shown = cv2.GaussianBlur(image, (0, 0), 30) if index == 4 else image
+        ids.append([f.track_id for f in tracker.update(shown, index / 30.0)])
+        if in_thread:
+            tracker.background.wait()  # the answer is taken on the next frame: deterministic
+        if tracker.region_checks > checks:
+            searched_at.append(index)
+    tracker.close()
+    assert ids == [[face.track_id]] * len(ids)
+    assert tracker.detections_run == 1, "no whole-frame search after the miss"
+    # The miss is answered, then the region searched again on the next frame, not five frames later.
+    assert searched_at[1] == searched_at[0] + 1
+
+
 def test_a_face_that_jumps_150_px_is_found_at_its_new_place_on_the_next_frame(finder, woman_video):
     """A jump (the camera knocked, a crop changed) is not followed by fitting landmarks where the face was."""
     frames = [f.image for f in _frames(woman_video, 8)]

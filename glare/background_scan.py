@@ -2,7 +2,7 @@
 
 dlib's HOG detector lets go of Python's lock while it runs, so a search (about 8 ms for a whole
 480-wide frame, 1-2 ms for a face's region) can run on another core while the frame's own work
-goes on. The tracker starts a search with a frame's gray copy and takes the answer a frame or two
+goes on. The tracker starts a search with a copy of a frame (or of a face's region) and takes the answer a frame or two
 later: a new face is fitted in the frame it has then, a confirmation refreshes the box of a face
 that has moved little in that time.
 """
@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import dlib
 import numpy as np
 
-from glare.face_regions import Box, box_in_frame, rect_box
+from glare.face_regions import Box, box_in_frame, rect_box, scaled_gray
 
 
 class BackgroundDetector:
@@ -30,15 +30,18 @@ class BackgroundDetector:
         self._detector = dlib.get_frontal_face_detector()
         self._pending: dict[Hashable, Future[list[Box]]] = {}
 
-    def start(self, key: Hashable, gray: np.ndarray, scale: float, origin: tuple[float, float] = (0.0, 0.0)) -> bool:
-        """Searches ``gray``, a copy of the frame (or of the region at ``origin``) scaled by ``scale``, unless a
-        search under ``key`` is under way; whether it started."""
+    def start(self, key: Hashable, image: np.ndarray, scale: float, origin: tuple[float, float] = (0.0, 0.0)) -> bool:
+        """Searches ``image`` (BGR or gray uint8: a copy of the frame, or of its region at ``origin``, that no one
+        else writes to) shrunk by ``scale``, unless a search under ``key`` is under way; whether it started.
+        The worker shrinks it and converts it to gray: 0.6 ms for a whole 640x360 frame that the frame's
+        own path no longer spends (OpenCV lets go of Python's lock too)."""
         if key in self._pending:
             return False
-        self._pending[key] = self._executor.submit(self._search, gray, scale, origin)
+        self._pending[key] = self._executor.submit(self._search, image, scale, origin)
         return True
 
-    def _search(self, gray: np.ndarray, scale: float, origin: tuple[float, float]) -> list[Box]:
+    def _search(self, image: np.ndarray, scale: float, origin: tuple[float, float]) -> list[Box]:
+        gray = scaled_gray(image, scale)
         return [box_in_frame(rect_box(r), scale, origin) for r in self._detector(gray, self.upsample)]
 
     def take(self, key: Hashable) -> list[Box] | None:

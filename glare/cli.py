@@ -13,6 +13,8 @@ from glare.settings import shared_data_dir
 
 
 MODEL_HELP = "an eye_model.tflite made by glare-train export, instead of the bundled one"
+TRIMMED_LANDMARKS_HELP = ("follow faces with a trimmed copy of dlib's landmark model (made once, cached): about "
+                          "0.9 ms a frame less on a laptop CPU; the whole model is steadier where hands cross the face")
 LANDMARK_MODEL_HELP = "a landmark predictor made by glare-train landmarks, to follow faces with instead of dlib's"
 
 
@@ -79,8 +81,10 @@ def _bench(args: argparse.Namespace) -> int:
     from glare.bench import FrameLayout, format_report, run_bench
     from glare.engine import AnalysisSettings
     from glare.faces import TrackerSettings
+    from glare.landmark_predictor import PredictorTrim
 
-    tracker = TrackerSettings(landmark_model=_path(args.landmark_model))
+    tracker = TrackerSettings(landmark_model=_path(args.landmark_model),
+                              landmark_trim=PredictorTrim() if args.trimmed_landmarks else None)
     settings = AnalysisSettings(tracker, args.method, _path(args.model))
     layout = FrameLayout(args.size, args.mosaic)
     report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive, effects=args.effects,
@@ -181,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="time the whole engine with each of these effects (none: analysis alone)")
     bench.add_argument("--model", help=MODEL_HELP)
     bench.add_argument("--landmark-model", metavar="DAT", help=LANDMARK_MODEL_HELP)
+    bench.add_argument("--trimmed-landmarks", action="store_true", help=TRIMMED_LANDMARKS_HELP)
     bench.add_argument("--size", type=_frame_size, metavar="WxH",
                        help="upscale the clip's frames to this size first (untimed), e.g. 1920x1080")
     bench.add_argument("--mosaic", type=int, default=1, metavar="N",
@@ -214,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--virtual-camera", action="store_true", default=None, help="send frames to a virtual camera")
     live.add_argument("--model", help=MODEL_HELP)
     live.add_argument("--landmark-model", metavar="DAT", help=LANDMARK_MODEL_HELP)
+    live.add_argument("--trimmed-landmarks", action="store_true", default=None, help=TRIMMED_LANDMARKS_HELP)
     live.add_argument("--record", metavar="OUT.mp4",
                       help="record the effect to an H.264 MP4 (an existing file is kept: the clip takes OUT-2.mp4...)")
     live.add_argument("--overwrite", action="store_true", default=None, help="let --record replace an existing file")

@@ -211,11 +211,13 @@ class TrackerSettings:
     half-scale pass over it, one at a time, spread over new_faces_every frames (see ``FaceTracker``)."""
     confirm_face_px: float = 100.0
     """A tracked face is confirmed by HOG on its region scaled to about this width (HOG's window is 80 px)."""
-    landmark_trim: PredictorTrim | None = PredictorTrim()
-    """dlib's predictor follows faces with fewer trees in its later cascades, a copy made once and cached
-    (``glare.landmark_predictor``): the faces stage 2.4 -> 1.5 ms median on the clip, the pupils on the
-    validation photos as accurate as with the whole model. None: the whole model. Ignored where
-    ``landmark_model`` is set."""
+    landmark_trim: PredictorTrim | None = None
+    """Where set, dlib's predictor follows faces with fewer trees in its later cascades, a copy made once
+    and cached (``glare.landmark_predictor``; ``glare run --trimmed-landmarks``): the faces stage 2.4 ->
+    1.5 ms median on the clip, the pupils on the validation photos as accurate as with the whole model.
+    Off by default: on woman_expressions.mp4 its fit jumped now and then where a hand crosses the face,
+    the next frame read as a cut and the effect restarted (4 times in 4 passes; 0 with the whole model,
+    docs/measurements.md). Ignored where ``landmark_model`` is set."""
     landmark_model: Path | None = None
     """The 68-point predictor that follows faces: None for dlib's own, or a smaller one made by
     ``glare-train landmarks``. The one that command made here fits a face in a third of dlib's time
@@ -341,7 +343,7 @@ class FaceTracker:
                 self._add_new_faces(frame, found)
             if room and frame_number % spacing == spacing // 2:
                 scale = self._search_scale(frame)
-                self.background.start("new faces", scaled_gray(frame, scale), scale)
+                self.background.start("new faces", frame.copy(), scale)
         elif room and frame_number % spacing == spacing // 2:
             self._scan_step(frame, self._next_step)
             self._next_step = (self._next_step + 1) % steps
@@ -355,9 +357,9 @@ class FaceTracker:
         if self.background is None:
             self._confirmed(frame, track, self._detect_in(frame, region, scale))
             return
-        cut = self._region_gray(frame, region, scale)
+        cut = self._region(frame, region)
         if cut is not None:
-            self.background.start(("confirm", track.track_id), cut[0], scale, cut[1])
+            self.background.start(("confirm", track.track_id), cut[0].copy(), scale, cut[1])
 
     def _confirmed(self, frame: np.ndarray, track: _Track, boxes: list[Box]) -> None:
         """A confirmation's answer: the detection that overlaps the track refreshes its box; ``confirm_misses``
@@ -411,22 +413,22 @@ class FaceTracker:
 
     def _detect_in(self, frame: np.ndarray, region: Box, scale: float, upsample: int = 0) -> list[Box]:
         """HOG face boxes (frame pixels) in ``region`` of ``frame``, searched at ``scale``."""
-        cut = self._region_gray(frame, region, scale)
+        cut = self._region(frame, region)
         if cut is None:
             return []
-        gray, origin = cut
-        return [box_in_frame(box, scale, origin) for box in self.finder.detect(gray, upsample)]
+        image, origin = cut
+        return [box_in_frame(box, scale, origin) for box in self.finder.detect(scaled_gray(image, scale), upsample)]
 
     @staticmethod
-    def _region_gray(frame: np.ndarray, region: Box, scale: float) -> tuple[np.ndarray, tuple[int, int]] | None:
-        """``region`` of ``frame`` (clipped to it) in gray, scaled by ``scale``, and its corner; None where
-        too little of it is in the frame."""
+    def _region(frame: np.ndarray, region: Box) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """``region`` of ``frame`` (clipped to it; a view) and its corner; None where too little of it is in
+        the frame."""
         height, width = frame.shape[:2]
         x0, y0 = max(int(region[0]), 0), max(int(region[1]), 0)
         x1, y1 = min(int(np.ceil(region[2])), width), min(int(np.ceil(region[3])), height)
         if x1 - x0 < 16 or y1 - y0 < 16:
             return None
-        return scaled_gray(frame[y0:y1, x0:x1], scale), (x0, y0)
+        return frame[y0:y1, x0:x1], (x0, y0)
 
     def _new_track(self) -> _Track:
         return _Track(next(self._ids), np.zeros((0, 2)), np.zeros(4), filter_for_strength(self.settings.smoothing))

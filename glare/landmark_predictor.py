@@ -1,4 +1,8 @@
-"""dlib's 68-point landmark predictor for live video: the same model with fewer trees in its later cascades.
+"""dlib's 68-point landmark predictor, trimmed for speed: the same model with fewer trees in its later cascades.
+
+Opt-in (``glare run --trimmed-landmarks``, ``TrackerSettings.landmark_trim``): on
+woman_expressions.mp4 its fit jumped now and then where a hand crosses the face, and the tracker
+then read the next frame as a cut and restarted the effect, which dlib's whole model never did.
 
 Why: dlib's model (99 MB: 15 cascades of 500 regression trees, each tree adding a 136-value leaf to
 the shape) spends most of a fit reading leaves from memory, and a webcam's face changes enough
@@ -8,7 +12,7 @@ first ones carry most of the fit. The first cascades move the mean shape onto th
 whole; each later one keeps its first 300 trees. On the validation photos the pupils then score as
 with the whole model (66.3 / 90.3% within e <= 0.025 / 0.05 against 66.4 / 90.7%), where every
 cascade cut to 200 trees lost 3 and 4.5 points, and the faces stage falls from 2.4 to 1.5 ms
-(docs/measurements.md). Still photos (locate, eval, the labeller, training) keep the whole model.
+(docs/measurements.md). Still photos (locate, eval, the labeller, training) always use the whole model.
 
 The trimmed copy is made on the user's machine from the installed face-recognition-models file,
 once, and cached (``GLARE_CACHE``, else ``$XDG_CACHE_HOME/glare``, else ``~/.cache/glare``).

@@ -15,6 +15,7 @@ import numpy as np
 from glare.capture import CameraSettings, open_source
 from glare.engine import AnalysisSettings, Engine, EngineSettings
 from glare.faces import TrackerSettings
+from glare.landmark_predictor import PredictorTrim
 from glare.files import free_path
 from glare.gaze import DIRECTIONS, EFFECTS, GazeSettings
 from glare.overlay import draw_debug, draw_text_lines
@@ -64,6 +65,9 @@ class RunSettings:
     landmark_model: str | None = _setting(None, str, "a path to a .dat made by glare-train landmarks",
                                           lambda value: Path(value).is_file())
     """A landmark predictor to follow faces with instead of dlib's."""
+    trimmed_landmarks: bool = _setting(False, bool, "true or false")
+    """Follow faces with a trimmed copy of dlib's predictor: about 0.9 ms a frame less, steadier with the
+    whole one (``TrackerSettings.landmark_trim``)."""
     virtual_camera: bool = _setting(False, bool, "true or false")
     record: str | None = _setting(None, str, "a path to an .mp4 file", lambda value: value.strip() != "")
     window: bool = _setting(True, bool, "true or false")
@@ -91,7 +95,8 @@ class RunSettings:
                                     f"use {spec.metadata['allowed']}")
 
     def analysis(self) -> AnalysisSettings:
-        tracker = TrackerSettings(landmark_model=Path(self.landmark_model) if self.landmark_model else None)
+        tracker = TrackerSettings(landmark_model=Path(self.landmark_model) if self.landmark_model else None,
+                                  landmark_trim=PredictorTrim() if self.trimmed_landmarks else None)
         return AnalysisSettings(tracker, self.locator, Path(self.model) if self.model else None)
 
     def gaze(self) -> GazeSettings:

@@ -7,9 +7,10 @@ import dlib
 import numpy as np
 import pytest
 
-from glare.engine import Engine
+from glare.engine import AnalysisSettings, Engine, EngineSettings
 from glare.faces import FaceFinder, FaceTracker, TrackerSettings, _landmark_model_path
 from glare.landmark_predictor import PredictorTrim, cascade_sizes, live_predictor_path, trim_predictor
+from glare.runner import RunSettings
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +84,10 @@ def test_a_cache_that_cannot_be_written_falls_back_to_the_whole_model_and_says_h
     assert "GLARE_CACHE" in capsys.readouterr().err
 
 
-def test_live_video_follows_faces_with_the_trimmed_copy_and_photos_keep_the_whole_model():
-    assert not FaceTracker(TrackerSettings()).finder.has_dlib_model
-    assert FaceTracker(TrackerSettings(landmark_trim=None)).finder.has_dlib_model
-    engine = Engine()
+def test_the_trimmed_copy_follows_faces_only_when_asked_and_photos_keep_the_whole_model():
+    assert FaceTracker(TrackerSettings()).finder.has_dlib_model
+    assert not FaceTracker(TrackerSettings(landmark_trim=PredictorTrim())).finder.has_dlib_model
+    assert not FaceTracker(RunSettings(trimmed_landmarks=True).analysis().tracker).finder.has_dlib_model
+    engine = Engine(EngineSettings(analysis=AnalysisSettings(TrackerSettings(landmark_trim=PredictorTrim()))))
     engine.process_photo(np.zeros((120, 160, 3), np.uint8))
     assert engine.analyser._photo_finder.has_dlib_model

@@ -72,7 +72,7 @@ class Face:
     track_id: int = 0
 
 
-def _landmark_model_path() -> str:
+def dlib_landmark_model_path() -> str:
     import face_recognition_models
 
     return face_recognition_models.pose_predictor_model_location()
@@ -94,7 +94,7 @@ class FaceFinder:
 
     def __init__(self, cnn_fallback: bool = True, landmark_model: str | Path | None = None) -> None:
         self._detector = dlib.get_frontal_face_detector()
-        path = Path(landmark_model) if landmark_model is not None else Path(_landmark_model_path())
+        path = Path(landmark_model) if landmark_model is not None else Path(dlib_landmark_model_path())
         if not path.is_file():
             raise FileNotFoundError(f"landmark model {path} does not exist: pass a .dat from glare-train landmarks, "
                                     "or leave it out to use dlib's")
@@ -271,7 +271,7 @@ def _live_landmark_model(settings: TrackerSettings) -> Path | None:
     """The predictor that follows faces: the user's, dlib's trimmed by ``landmark_trim``, or dlib's whole."""
     if settings.landmark_model is not None or settings.landmark_trim is None:
         return settings.landmark_model
-    return live_predictor_path(Path(_landmark_model_path()), settings.landmark_trim)
+    return live_predictor_path(Path(dlib_landmark_model_path()), settings.landmark_trim)
 
 
 class FaceTracker:

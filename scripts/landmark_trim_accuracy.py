@@ -20,7 +20,7 @@ import numpy as np
 
 from glare.evaluation import read_for_scoring
 from glare.eye_labels import normalised_error, read_eye_centres, split_of
-from glare.faces import Face, FaceFinder, _landmark_model_path
+from glare.faces import Face, FaceFinder, dlib_landmark_model_path
 from glare.landmark_predictor import PredictorTrim, live_predictor_path
 from glare.pipeline import locate_pupils
 from glare.pupils import make_locator
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     whole = FaceFinder(cnn_fallback=False)
     with tempfile.TemporaryDirectory() as cache:
         trimmed = {f"{trim.whole_cascades}:{trim.later_trees}": FaceFinder(
-            cnn_fallback=False, landmark_model=live_predictor_path(Path(_landmark_model_path()), trim, Path(cache)))
+            cnn_fallback=False, landmark_model=live_predictor_path(Path(dlib_landmark_model_path()), trim, Path(cache)))
             for trim in args.trims}
     locator = make_locator("model")
     finders = {"whole": whole, **trimmed}

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from glare.engine import AnalysisSettings, Engine, EngineSettings
-from glare.faces import FaceFinder, FaceTracker, TrackerSettings, _landmark_model_path
+from glare.faces import FaceFinder, FaceTracker, TrackerSettings, dlib_landmark_model_path
 from glare.landmark_predictor import PredictorTrim, cascade_sizes, live_predictor_path, trim_predictor
 from glare.runner import RunSettings
 
 
 @pytest.fixture(scope="module")
 def dlib_model() -> Path:
-    return Path(_landmark_model_path())
+    return Path(dlib_landmark_model_path())
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,8 @@ def test_trimming_keeps_the_first_trees_of_later_cascades_and_everything_else_by
 
 def test_the_trimmed_predictor_fits_a_face_where_the_whole_one_does(data_dir, tmp_path):
     cache = tmp_path / "cache"
-    trimmed = FaceFinder(landmark_model=live_predictor_path(Path(_landmark_model_path()), PredictorTrim(), cache))
-    cut_to_one = FaceFinder(landmark_model=live_predictor_path(Path(_landmark_model_path()), PredictorTrim(0, 1),
+    trimmed = FaceFinder(landmark_model=live_predictor_path(Path(dlib_landmark_model_path()), PredictorTrim(), cache))
+    cut_to_one = FaceFinder(landmark_model=live_predictor_path(Path(dlib_landmark_model_path()), PredictorTrim(0, 1),
                                                                cache))
     whole = FaceFinder()
     moved, moved_by_one_tree = [], []

@@ -2,9 +2,9 @@
 
 dlib's HOG detector lets go of Python's lock while it runs, so a search (about 8 ms for a whole
 480-wide frame, 1-2 ms for a face's region) can run on another core while the frame's own work
-goes on. The tracker starts a search with a copy of a frame (or of a face's region) and takes the answer a frame or two
-later: a new face is fitted in the frame it has then, a confirmation refreshes the box of a face
-that has moved little in that time.
+goes on. The tracker starts a search with a copy of a frame (or of a face's region) and takes the
+answer a frame or two later: a new face is fitted in the frame it has then, a confirmation
+refreshes the box of a face that has moved little in that time.
 """
 
 from __future__ import annotations

@@ -40,7 +40,6 @@ import numpy as np
 from glare.settings import cache_dir
 
 
-
 @dataclass(frozen=True)
 class PredictorTrim:
     """Which trees of a shape predictor to keep: all of the first ``whole_cascades`` cascades, then the
@@ -59,6 +58,7 @@ class PredictorTrim:
     @property
     def name(self) -> str:
         return f"{self.whole_cascades}-whole-{self.later_trees}-trees"
+
 
 _PREDICTOR_VERSION = 1
 _BAD_OFFSET = -1

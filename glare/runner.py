@@ -15,9 +15,9 @@ import numpy as np
 from glare.capture import CameraSettings, open_source
 from glare.engine import AnalysisSettings, Engine, EngineSettings
 from glare.faces import TrackerSettings
-from glare.landmark_predictor import PredictorTrim
 from glare.files import free_path
 from glare.gaze import DIRECTIONS, EFFECTS, GazeSettings
+from glare.landmark_predictor import PredictorTrim
 from glare.overlay import draw_debug, draw_text_lines
 from glare.results import FrameResult
 from glare.pupils import DEFAULT_LOCATOR, LOCATORS

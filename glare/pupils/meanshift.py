@@ -79,12 +79,13 @@ def shift_to_modes(weights: np.ndarray, starts: np.ndarray, sigma: float, max_it
                 kernel_y[row] = np.exp(-((row - y) ** 2) * inv_two_var)
             total, sum_x, sum_y = 0.0, 0.0, 0.0
             for row in range(height):
-                row_total = 0.0
+                row_total, row_x = 0.0, 0.0
                 for column in range(width):
                     weighted = weights[row, column] * kernel_x[column]
                     row_total += weighted
-                    sum_x += weighted * kernel_y[row] * column
+                    row_x += weighted * column
                 total += row_total * kernel_y[row]
+                sum_x += row_x * kernel_y[row]
                 sum_y += row_total * kernel_y[row] * row
             total += 1e-9
             new_x, new_y = sum_x / total, sum_y / total

@@ -46,7 +46,7 @@ from glare.face_regions import (  # noqa: F401 (Box, scaled_gray, to_gray: re-ex
     scaled_gray,
     to_gray,
 )
-from glare.landmark_predictor import PredictorTrim, live_predictor_path
+from glare.landmark_predictor import LandmarkPredictor, PredictorTrim
 from glare.smoothing import OneEuroFilter, filter_for_strength
 
 PHOTO_UPSAMPLE = 1
@@ -92,14 +92,12 @@ class FaceFinder:
     """dlib's frontal HOG detector and a 68-point predictor (dlib's own by default), loaded once per
     instance; for still images, dlib's CNN face detector where HOG finds nothing (loaded on first need)."""
 
-    def __init__(self, cnn_fallback: bool = True, landmark_model: str | Path | None = None) -> None:
+    def __init__(self, cnn_fallback: bool = True, landmark_model: str | Path | None = None,
+                 landmark_trim: PredictorTrim | None = None) -> None:
         self._detector = dlib.get_frontal_face_detector()
         path = Path(landmark_model) if landmark_model is not None else Path(dlib_landmark_model_path())
-        if not path.is_file():
-            raise FileNotFoundError(f"landmark model {path} does not exist: pass a .dat from glare-train landmarks, "
-                                    "or leave it out to use dlib's")
-        self._predictor = dlib.shape_predictor(str(path))
-        self.has_dlib_model = landmark_model is None
+        self._predictor = LandmarkPredictor(path, landmark_trim)
+        self.has_dlib_model = landmark_model is None and landmark_trim is None
         """Whether the landmarks come from dlib's whole 68-point model (the one still photos want)."""
         self.cnn_fallback = cnn_fallback
         """Whether stills HOG finds no face in are searched again by the CNN (tilted heads, hands at the
@@ -149,10 +147,8 @@ class FaceFinder:
 
     def landmarks_in(self, region: FaceRegion, box: Box) -> np.ndarray:
         """``landmarks`` on a face's surroundings already converted to gray (and perhaps shrunk)."""
-        left, top, right, bottom = (int(round(v)) for v in region.to_region(box))
-        shape = self._predictor(region.gray, dlib.rectangle(left, top, right, bottom))
-        # dlib's points offer no buffer to view; the loop is about 0.06 ms beside the predictor's 0.7-2 ms.
-        return region.to_frame(np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64))
+        fitted_in = tuple(int(round(v)) for v in region.to_region(box))
+        return region.to_frame(self._predictor(region.gray, fitted_in))
 
     def find(self, image: np.ndarray, upsample: int = PHOTO_UPSAMPLE) -> list[Face]:
         """Every face in a photo (gray or BGR), searched at full resolution (by the CNN where HOG finds
@@ -212,10 +208,9 @@ class TrackerSettings:
     confirm_face_px: float = 100.0
     """A tracked face is confirmed by HOG on its region scaled to about this width (HOG's window is 80 px)."""
     landmark_trim: PredictorTrim | None = None
-    """Where set, dlib's predictor follows faces with fewer trees in its later cascades, a copy made once
-    and cached (``glare.landmark_predictor``; ``glare run --trimmed-landmarks``): the faces stage 2.4 ->
-    1.5 ms median on the clip, the pupils on the validation photos as accurate as with the whole model.
-    Off by default: on woman_expressions.mp4 its fit jumped now and then where a hand crosses the face,
+    """Where set, dlib's predictor follows faces walking fewer trees in its later cascades
+    (``glare run --trimmed-landmarks``): about 35% fewer leaves read a fit, the pupils on the validation
+    photos as accurate as with the whole model (docs/measurements.md, third pass). Off by default: on woman_expressions.mp4 its fit jumped now and then where a hand crosses the face,
     the next frame read as a cut and the effect restarted (4 times in 4 passes; 0 with the whole model,
     docs/measurements.md). Ignored where ``landmark_model`` is set."""
     landmark_model: Path | None = None
@@ -267,19 +262,14 @@ def _relative_box(box: Box, landmarks: np.ndarray) -> np.ndarray:
     return np.array([(box[0] - x0) / w, (box[1] - y0) / h, (box[2] - x1) / w, (box[3] - y1) / h])
 
 
-def _live_landmark_model(settings: TrackerSettings) -> Path | None:
-    """The predictor that follows faces: the user's, dlib's trimmed by ``landmark_trim``, or dlib's whole."""
-    if settings.landmark_model is not None or settings.landmark_trim is None:
-        return settings.landmark_model
-    return live_predictor_path(Path(dlib_landmark_model_path()), settings.landmark_trim)
-
-
 class FaceTracker:
     """Faces in a live video: call ``update`` once per frame, in order."""
 
     def __init__(self, settings: TrackerSettings | None = None, finder: FaceFinder | None = None):
         self.settings = settings or TrackerSettings()
-        self.finder = finder or FaceFinder(landmark_model=_live_landmark_model(self.settings))
+        # A trim is for dlib's model; a model the user trained is taken whole.
+        trim = self.settings.landmark_trim if self.settings.landmark_model is None else None
+        self.finder = finder or FaceFinder(landmark_model=self.settings.landmark_model, landmark_trim=trim)
         self._tracks: list[_Track] = []
         self._frames_since_detection = 0
         self._next_step = 0

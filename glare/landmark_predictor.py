@@ -1,49 +1,51 @@
-"""dlib's 68-point landmark predictor, trimmed for speed: the same model with fewer trees in its later cascades.
+"""dlib's landmark predictor, read from its file into arrays and fitted by compiled code: the points
+dlib's own ``shape_predictor`` gives, in half its time.
 
-Opt-in (``glare run --trimmed-landmarks``, ``TrackerSettings.landmark_trim``): on
-woman_expressions.mp4 its fit jumped now and then where a hand crosses the face, and the tracker
-then read the next frame as a cut and restarted the effect, which dlib's whole model never did.
+Why: a dlib predictor (the 68-point model is 99 MB: 15 cascades of 500 regression trees, each tree
+adding a leaf of 136 values to the shape) took 1.4-2.2 ms a fit inside the live loop, where the same
+face fitted twice in a row takes 0.9: a webcam's face changes enough between frames that few of the
+leaves it reads are still in the cache, and each tree's walk is four branches the CPU guesses half
+wrong. Here the trees are walked without branches (the comparison's outcome is the step) and each
+cascade's leaves are fetched once all its trees are walked, so the reads overlap: 0.9-1.0 ms a fit in
+the loop, 0.5 run alone. The arithmetic is dlib's, in the same order and precision (float32 shapes
+and leaves, the similarity transform in float64, dlib's rounding to pixels), so the points are equal
+to dlib's own; a test checks that on real frames.
 
-Why: dlib's model (99 MB: 15 cascades of 500 regression trees, each tree adding a 136-value leaf to
-the shape) spends most of a fit reading leaves from memory, and a webcam's face changes enough
-between frames that few are still in the cache: 1.4 ms a fit in the loop, where the same face
-fitted twice in a row takes 0.6. Boosting orders each cascade's trees by what they add, so the
-first ones carry most of the fit. The first cascades move the mean shape onto the face and are kept
-whole; each later one keeps its first 300 trees. On the validation photos the pupils then score as
-with the whole model (66.3 / 90.3% within e <= 0.025 / 0.05 against 66.4 / 90.7%), where every
-cascade cut to 200 trees lost 3 and 4.5 points, and the faces stage falls from 2.4 to 1.5 ms
-(docs/measurements.md). Still photos (locate, eval, the labeller, training) always use the whole model.
-
-The trimmed copy is made on the user's machine from the installed face-recognition-models file,
-once, and cached (``GLARE_CACHE``, else ``$XDG_CACHE_HOME/glare``, else ``~/.cache/glare``).
+The predictor, as dlib defines it (``dlib/image_processing/shape_predictor.h``): a shape starts as
+the mean shape, in coordinates where the face's box is the unit square. Each cascade maps the mean
+shape onto the current one by a similarity transform, reads the gray value of its feature pixels
+(each an offset from one of the shape's points, carried by that transform; a pixel outside the
+image reads 0), and then each of its trees compares the differences of two feature pixels with
+thresholds down to a leaf, which is added to the shape. The last shape is mapped onto the box and
+rounded to whole pixels.
 
 dlib's serialisation, as far as a shape predictor uses it: every number is a packed integer (a
 control byte whose low four bits count the little-endian bytes that follow, 0x80 marking a negative
-value); a float is two of them (mantissa, exponent); a matrix is its negated row and column counts,
-then its values; a vector is its length, then its items. A predictor is: version 1, the initial
-shape (a matrix), the forests (a vector of cascades, each a vector of trees), then the feature
-anchors and offsets. A tree is its splits (a vector of idx1, idx2, threshold) and its leaves (a
-vector of matrices).
+value); a float is two of them (mantissa, exponent: mantissa * 2**exponent); a matrix is its
+negated row and column counts, then its values; a vector is its length, then its items. A predictor
+is: version 1, the initial shape (a matrix), the forests (a vector of cascades, each a vector of
+trees), then the feature anchors (a vector per cascade of point indices) and their offsets (a vector
+per cascade of (x, y) floats). A tree is its splits (a vector of idx1, idx2, threshold) and its
+leaves (a vector of matrices).
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numba
 import numpy as np
 
-from glare.settings import cache_dir
+_PREDICTOR_VERSION = 1
+_BAD_OFFSET = -1
 
 
 @dataclass(frozen=True)
 class PredictorTrim:
-    """Which trees of a shape predictor to keep: all of the first ``whole_cascades`` cascades, then the
-    first ``later_trees`` of each later one."""
+    """Which trees of a predictor to use: all of the first ``whole_cascades`` cascades, then the first
+    ``later_trees`` of each later one (boosting puts what matters first in each cascade)."""
 
     whole_cascades: int = 2
     later_trees: int = 300
@@ -54,14 +56,6 @@ class PredictorTrim:
 
     def trees_kept(self, cascade: int, trees: int) -> int:
         return trees if cascade < self.whole_cascades else min(trees, self.later_trees)
-
-    @property
-    def name(self) -> str:
-        return f"{self.whole_cascades}-whole-{self.later_trees}-trees"
-
-
-_PREDICTOR_VERSION = 1
-_BAD_OFFSET = -1
 
 
 @numba.njit(cache=True)
@@ -80,122 +74,284 @@ def _read_packed(data: np.ndarray, pos: int) -> tuple[int, int]:
 
 
 @numba.njit(cache=True)
-def _skip_packed(data: np.ndarray, pos: int, count: int) -> int:
-    for _ in range(count):
-        if pos < 0 or pos >= len(data):
-            return _BAD_OFFSET
-        pos += 1 + (data[pos] & 0x0F)
-    return pos if pos <= len(data) else _BAD_OFFSET
+def _read_float(data: np.ndarray, pos: int) -> tuple[float, int]:
+    mantissa, pos = _read_packed(data, pos)
+    exponent, pos = _read_packed(data, pos)
+    return np.float32(np.float64(mantissa) * 2.0 ** exponent), pos
 
 
 @numba.njit(cache=True)
-def _skip_matrix(data: np.ndarray, pos: int) -> int:
+def _read_matrix_size(data: np.ndarray, pos: int) -> tuple[int, int]:
     rows, pos = _read_packed(data, pos)
     columns, pos = _read_packed(data, pos)
-    # Each float is two packed integers.
-    return _skip_packed(data, pos, 2 * abs(rows * columns))
+    return abs(rows * columns), pos
+
+
+# What the layout walk found wrong, for the error message (0: nothing).
+_LAYOUT_PROBLEMS = (
+    "",
+    "the file is cut short",
+    "the version is not 1",
+    "no cascades, or one with no trees",
+    "trees of different depths, or a tree that is not whole",
+    "leaves of a size other than the shape's",
+    "cascades with different numbers of feature pixels",
+)
 
 
 @numba.njit(cache=True)
-def _tree_ends(data: np.ndarray, pos: int, trees: int) -> np.ndarray:
-    """Where each of ``trees`` consecutive regression trees starting at ``pos`` ends."""
-    ends = np.full(trees, _BAD_OFFSET, dtype=np.int64)
-    for tree in range(trees):
-        splits, pos = _read_packed(data, pos)
-        pos = _skip_packed(data, pos, 4 * splits)  # idx1, idx2, and the threshold's two
-        leaves, pos = _read_packed(data, pos)
-        for _ in range(leaves):
-            pos = _skip_matrix(data, pos)
+def _walk(data: np.ndarray, fill: bool, values: np.ndarray, trees: np.ndarray, splits: np.ndarray,
+          thresholds: np.ndarray, leaves: np.ndarray, anchors: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    """Walks a predictor's bytes. Returns its layout: problem (an index into ``_LAYOUT_PROBLEMS``), shape
+    values, cascades, most trees in a cascade, splits per tree, feature pixels per cascade, bytes read.
+    With ``fill`` (arrays sized from a walk without) it also stores what it reads."""
+    layout = np.zeros(7, np.int64)
+    version, pos = _read_packed(data, 0)
+    if pos == _BAD_OFFSET:
+        layout[0] = 1
+        return layout
+    if version != _PREDICTOR_VERSION:
+        layout[0] = 2
+        return layout
+    size, pos = _read_matrix_size(data, pos)
+    layout[1] = size
+    for index in range(size):
+        value, pos = _read_float(data, pos)
         if pos == _BAD_OFFSET:
-            return ends
-        ends[tree] = pos
-    return ends
+            break
+        if fill:
+            values[index] = value
+    cascades, pos = _read_packed(data, pos)
+    if cascades < 1:
+        layout[0] = 3 if pos != _BAD_OFFSET else 1
+        return layout
+    layout[2] = cascades
+    layout[4] = -1
+    for cascade in range(cascades):
+        count, pos = _read_packed(data, pos)
+        if count < 1:
+            layout[0] = 3 if pos != _BAD_OFFSET else 1
+            return layout
+        layout[3] = max(layout[3], count)
+        if fill:
+            trees[cascade] = count
+        for tree in range(count):
+            split_count, pos = _read_packed(data, pos)
+            if layout[4] < 0:
+                layout[4] = split_count
+            if split_count != layout[4]:
+                layout[0] = 4 if pos != _BAD_OFFSET else 1
+                return layout
+            for split in range(split_count):
+                first, pos = _read_packed(data, pos)
+                second, pos = _read_packed(data, pos)
+                threshold, pos = _read_float(data, pos)
+                if pos == _BAD_OFFSET:
+                    break
+                if fill:
+                    splits[cascade, tree, split, 0] = first
+                    splits[cascade, tree, split, 1] = second
+                    thresholds[cascade, tree, split] = threshold
+            leaf_count, pos = _read_packed(data, pos)
+            if leaf_count != split_count + 1:
+                layout[0] = 4 if pos != _BAD_OFFSET else 1
+                return layout
+            for leaf in range(leaf_count):
+                leaf_size, pos = _read_matrix_size(data, pos)
+                if leaf_size != size:
+                    layout[0] = 5 if pos != _BAD_OFFSET else 1
+                    return layout
+                for index in range(size):
+                    value, pos = _read_float(data, pos)
+                    if pos == _BAD_OFFSET:
+                        break
+                    if fill:
+                        leaves[cascade, tree, leaf, index] = value
+            if pos == _BAD_OFFSET:
+                layout[0] = 1
+                return layout
+    _, pos = _read_packed(data, pos)  # the anchors' cascade count
+    for cascade in range(cascades):
+        features, pos = _read_packed(data, pos)
+        if cascade == 0:
+            layout[5] = features
+        if features != layout[5]:
+            layout[0] = 6 if pos != _BAD_OFFSET else 1
+            return layout
+        for feature in range(features):
+            anchor, pos = _read_packed(data, pos)
+            if pos == _BAD_OFFSET:
+                break
+            if fill:
+                anchors[cascade, feature] = anchor
+    _, pos = _read_packed(data, pos)  # the offsets' cascade count
+    for cascade in range(cascades):
+        features, pos = _read_packed(data, pos)
+        if features != layout[5]:
+            layout[0] = 6 if pos != _BAD_OFFSET else 1
+            return layout
+        for feature in range(features):
+            dx, pos = _read_float(data, pos)
+            dy, pos = _read_float(data, pos)
+            if pos == _BAD_OFFSET:
+                break
+            if fill:
+                deltas[cascade, feature, 0] = dx
+                deltas[cascade, feature, 1] = dy
+    if pos == _BAD_OFFSET:
+        layout[0] = 1
+    layout[6] = pos
+    return layout
 
 
-def _packed(value: int) -> bytes:
-    """A non-negative integer as dlib packs it."""
-    body = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "little")
-    return bytes([len(body)]) + body
-
-
-def _not_a_predictor(detail: str) -> ValueError:
-    return ValueError(f"not a dlib shape predictor ({detail}): reinstall face-recognition-models "
+def _not_a_predictor(path: Path, detail: str) -> ValueError:
+    return ValueError(f"{path} is not a dlib shape predictor ({detail}): pass a .dat that glare-train landmarks "
+                      "or dlib made, or, for dlib's own, reinstall face-recognition-models "
                       "(pip install --force-reinstall face-recognition-models)")
 
 
 @dataclass(frozen=True)
-class _Cascade:
-    first_tree: int
-    """Offset of its first tree's bytes (just after its tree count)."""
-    tree_ends: np.ndarray
-    """Offset just after each of its trees."""
+class RegressionCascades:
+    """A dlib shape predictor's arrays (see the module's notes)."""
+
+    initial_shape: np.ndarray
+    """(2 * points,) float32: the mean shape, x and y interleaved, the face's box being the unit square."""
+    trees: np.ndarray
+    """(cascades,) int64: how many trees of each cascade a fit walks."""
+    splits: np.ndarray
+    """(cascades, trees, splits, 2) int32: the two feature pixels each split compares."""
+    thresholds: np.ndarray
+    """(cascades, trees, splits) float32: a split goes left where the first's value minus the second's is above."""
+    leaves: np.ndarray
+    """(cascades, trees, splits + 1, 2 * points) float32: what each leaf adds to the shape."""
+    anchors: np.ndarray
+    """(cascades, features) int32: the shape point each feature pixel is placed from."""
+    deltas: np.ndarray
+    """(cascades, features, 2) float32: each feature pixel's offset from its point, in the mean shape."""
+
+    @classmethod
+    def read(cls, path: Path) -> RegressionCascades:
+        data = np.fromfile(path, dtype=np.uint8)
+        empty = np.zeros(0, np.float32)
+        layout = _walk(data, False, empty, np.zeros(0, np.int64), np.zeros((0, 0, 0, 2), np.int32),
+                       np.zeros((0, 0, 0), np.float32), np.zeros((0, 0, 0, 0), np.float32),
+                       np.zeros((0, 0), np.int32), np.zeros((0, 0, 2), np.float32))
+        problem, size, cascades, trees, splits, features, _ = (int(v) for v in layout)
+        if problem:
+            raise _not_a_predictor(path, _LAYOUT_PROBLEMS[problem])
+        model = cls(np.zeros(size, np.float32), np.zeros(cascades, np.int64),
+                    np.zeros((cascades, trees, splits, 2), np.int32), np.zeros((cascades, trees, splits), np.float32),
+                    np.zeros((cascades, trees, splits + 1, size), np.float32), np.zeros((cascades, features), np.int32),
+                    np.zeros((cascades, features, 2), np.float32))
+        layout = _walk(data, True, model.initial_shape, model.trees, model.splits, model.thresholds, model.leaves,
+                       model.anchors, model.deltas)
+        if layout[6] != len(data):
+            raise _not_a_predictor(path, f"{len(data) - int(layout[6])} bytes after its end")
+        # The fit reads through these indices unchecked: a damaged file must not reach it.
+        if size < 4 or size % 2 or (model.splits.size and not (0 <= model.splits.min() and model.splits.max() < features)):
+            raise _not_a_predictor(path, "a split names a feature pixel it does not have")
+        if model.anchors.size and not (0 <= model.anchors.min() and model.anchors.max() < size // 2):
+            raise _not_a_predictor(path, "a feature pixel is placed from a point the shape does not have")
+        return model
+
+    @property
+    def points(self) -> int:
+        return len(self.initial_shape) // 2
+
+    def trimmed(self, trim: PredictorTrim) -> RegressionCascades:
+        """The same model fitting with only the trees ``trim`` keeps (nothing copied)."""
+        kept = np.array([trim.trees_kept(cascade, int(count)) for cascade, count in enumerate(self.trees)])
+        return RegressionCascades(self.initial_shape, kept, self.splits, self.thresholds, self.leaves, self.anchors,
+                                  self.deltas)
 
 
-def _cascades(data: np.ndarray) -> tuple[int, list[_Cascade]]:
-    """Where a predictor's cascades begin (the offset after their count) and where their trees lie."""
-    version, pos = _read_packed(data, 0)
-    if version != _PREDICTOR_VERSION:
-        raise _not_a_predictor(f"version {version}, expected {_PREDICTOR_VERSION}")
-    pos = _skip_matrix(data, pos)
-    count, pos = _read_packed(data, pos)
-    if pos == _BAD_OFFSET or count < 1:
-        raise _not_a_predictor("no cascades")
-    header_end, cascades = pos, []
-    for index in range(count):
-        trees, pos = _read_packed(data, pos)
-        if pos == _BAD_OFFSET or trees < 1:
-            raise _not_a_predictor(f"cascade {index} has no trees")
-        ends = _tree_ends(data, pos, trees)
-        if ends[-1] == _BAD_OFFSET:
-            raise _not_a_predictor(f"cascade {index} ends early: the file is cut short")
-        cascades.append(_Cascade(pos, ends))
-        pos = int(ends[-1])
-    return header_end, cascades
+@numba.njit(cache=True)
+def _fit(gray: np.ndarray, left: int, top: int, right: int, bottom: int, initial_shape: np.ndarray,
+         trees: np.ndarray, splits: np.ndarray, thresholds: np.ndarray, leaves: np.ndarray, anchors: np.ndarray,
+         deltas: np.ndarray) -> np.ndarray:
+    """dlib's ``shape_predictor::operator()`` on ``gray`` in the box (left, top, right, bottom), its points
+    rounded to pixels as dlib rounds them."""
+    points = initial_shape.shape[0] // 2
+    split_count = splits.shape[2]
+    shape = initial_shape.copy()
+    feature_values = np.empty(anchors.shape[1], np.float32)
+    leaf_chosen = np.empty(splits.shape[1], np.int64)
+    height, width = gray.shape
+    box_w, box_h = np.float64(right - left), np.float64(bottom - top)
+    mean_x, mean_y = 0.0, 0.0
+    for point in range(points):
+        mean_x += initial_shape[2 * point]
+        mean_y += initial_shape[2 * point + 1]
+    mean_x, mean_y = mean_x / points, mean_y / points
+    for cascade in range(len(trees)):
+        # The similarity transform taking the mean shape onto the current one, least squares (dlib
+        # solves it by Umeyama's SVD; for a rotation and scale this closed form is the same optimum).
+        now_x, now_y = 0.0, 0.0
+        for point in range(points):
+            now_x += shape[2 * point]
+            now_y += shape[2 * point + 1]
+        now_x, now_y = now_x / points, now_y / points
+        dot, cross, norm = 0.0, 0.0, 0.0
+        for point in range(points):
+            from_x, from_y = initial_shape[2 * point] - mean_x, initial_shape[2 * point + 1] - mean_y
+            to_x, to_y = shape[2 * point] - now_x, shape[2 * point + 1] - now_y
+            dot += from_x * to_x + from_y * to_y
+            cross += from_x * to_y - from_y * to_x
+            norm += from_x * from_x + from_y * from_y
+        cos_scale, sin_scale = np.float32(dot / norm), np.float32(cross / norm)
+        for feature in range(anchors.shape[1]):
+            anchor = anchors[cascade, feature]
+            dx, dy = deltas[cascade, feature, 0], deltas[cascade, feature, 1]
+            x = (cos_scale * dx - sin_scale * dy) + shape[2 * anchor]
+            y = (sin_scale * dx + cos_scale * dy) + shape[2 * anchor + 1]
+            column = int(math.floor(left + np.float64(x) * box_w + 0.5))
+            row = int(math.floor(top + np.float64(y) * box_h + 0.5))
+            inside = 0 <= column < width and 0 <= row < height
+            feature_values[feature] = gray[row, column] if inside else 0.0
+        for tree in range(trees[cascade]):
+            node = 0
+            while node < split_count:
+                # Left (2n + 1) where the difference is above the threshold, else right: no branch to guess.
+                above = (feature_values[splits[cascade, tree, node, 0]]
+                         - feature_values[splits[cascade, tree, node, 1]] > thresholds[cascade, tree, node])
+                node = 2 * node + 2 - np.int64(above)
+            leaf_chosen[tree] = node - split_count
+        # All the cascade's leaves known before the first is read: their fetches from memory overlap.
+        for tree in range(trees[cascade]):
+            leaf = leaves[cascade, tree, leaf_chosen[tree]]
+            for index in range(2 * points):
+                shape[index] += leaf[index]
+    fitted = np.empty((points, 2))
+    for point in range(points):
+        fitted[point, 0] = math.floor(left + np.float64(shape[2 * point]) * box_w + 0.5)
+        fitted[point, 1] = math.floor(top + np.float64(shape[2 * point + 1]) * box_h + 0.5)
+    return fitted
 
 
-def cascade_sizes(serialised: bytes) -> list[int]:
-    """How many trees each cascade of a dlib shape predictor (its file's bytes) holds."""
-    _, cascades = _cascades(np.frombuffer(serialised, dtype=np.uint8))
-    return [len(cascade.tree_ends) for cascade in cascades]
+class LandmarkPredictor:
+    """A dlib shape predictor file, fitted as dlib fits it (see the module's notes)."""
 
+    def __init__(self, path: str | Path, trim: PredictorTrim | None = None) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"landmark model {path} does not exist: pass a .dat from glare-train landmarks, "
+                                    "or leave it out to use dlib's")
+        whole = RegressionCascades.read(path)
+        self.model = whole.trimmed(trim) if trim is not None else whole
+        self.path = path
+        self.trim = trim
+        # Compiled once here (or loaded from Numba's cache), so no frame waits for it.
+        self(np.zeros((8, 8), np.uint8), (0, 0, 7, 7))
 
-def trim_predictor(serialised: bytes, trim: PredictorTrim) -> bytes:
-    """A dlib shape predictor (its file's bytes) with only the trees ``trim`` keeps; everything else
-    byte for byte."""
-    header_end, cascades = _cascades(np.frombuffer(serialised, dtype=np.uint8))
-    pieces = [serialised[:header_end]]
-    for index, cascade in enumerate(cascades):
-        kept = trim.trees_kept(index, len(cascade.tree_ends))
-        pieces += [_packed(kept), serialised[cascade.first_tree:int(cascade.tree_ends[kept - 1])]]
-    # The feature anchors and offsets after the last cascade, unchanged.
-    pieces.append(serialised[int(cascades[-1].tree_ends[-1]):])
-    return b"".join(pieces)
+    @property
+    def points(self) -> int:
+        return self.model.points
 
-
-def live_predictor_path(source: Path, trim: PredictorTrim, cache: Path | None = None) -> Path:
-    """``source`` trimmed by ``trim``, made once and cached in ``cache``
-    (default ``glare.settings.cache_dir()``), written whole or not at all. Where the cache cannot be
-    written, ``source`` itself, with a one-line notice saying what to do."""
-    cache = cache or cache_dir()
-    stat = source.stat()
-    # The installed file's size and time name the copy: a reinstall makes a new one.
-    trimmed = cache / f"{source.stem}-{trim.name}-{stat.st_size}-{stat.st_mtime_ns}.dat"
-    if trimmed.is_file():
-        return trimmed
-    partial: Path | None = None
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        print(f"glare: making a faster copy of the landmark model for live video in {cache} (once)",
-              file=sys.stderr)
-        content = trim_predictor(source.read_bytes(), trim)
-        with tempfile.NamedTemporaryFile(dir=cache, suffix=".partial", delete=False) as file:
-            partial = Path(file.name)
-            file.write(content)
-        os.replace(partial, trimmed)
-    except OSError as error:
-        if partial is not None:
-            partial.unlink(missing_ok=True)
-        print(f"glare: cannot store the faster landmark model ({error}); following faces with dlib's whole "
-              f"model, about 1 ms slower a frame. Set GLARE_CACHE to a writable folder to fix it.", file=sys.stderr)
-        return source
-    return trimmed
+    def __call__(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The shape's points, (points, 2) float64 whole pixels, for the face in ``box`` (left, top, right,
+        bottom, whole pixels, as dlib's rectangle) of ``gray`` (uint8, H x W)."""
+        if gray.dtype != np.uint8 or gray.ndim != 2:
+            raise ValueError(f"landmarks are fitted on a uint8 gray image, got {gray.dtype} of shape {gray.shape}")
+        model = self.model
+        return _fit(gray, *(int(v) for v in box), model.initial_shape, model.trees, model.splits, model.thresholds,
+                    model.leaves, model.anchors, model.deltas)

@@ -19,15 +19,3 @@ def shared_data_dir() -> Path:
         return Path(configured).expanduser()
     project_root = Path(__file__).resolve().parent.parent
     return project_root.parent / "shared" / "data"
-
-
-CACHE_DIR_VARIABLE = "GLARE_CACHE"
-
-
-def cache_dir() -> Path:
-    """Where glare keeps what it derives once per machine: ``$GLARE_CACHE``, else ``$XDG_CACHE_HOME/glare``,
-    else ``~/.cache/glare``."""
-    configured = os.environ.get(CACHE_DIR_VARIABLE)
-    if configured:
-        return Path(configured).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "glare"

@@ -1,4 +1,4 @@
-"""Pupil accuracy with dlib's whole landmark predictor against trimmed copies of it, on the same faces.
+"""Pupil accuracy with dlib's whole landmark predictor against the same walking fewer of its trees, on the same faces.
 
 Each labelled photo of a split is searched once (HOG at full resolution, as ``glare eval`` does; the
 few faces only the CNN finds are left out, so every predictor starts from the same box). Each
@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from glare.evaluation import read_for_scoring
 from glare.eye_labels import normalised_error, read_eye_centres, split_of
-from glare.faces import Face, FaceFinder, dlib_landmark_model_path
-from glare.landmark_predictor import PredictorTrim, live_predictor_path
+from glare.faces import Face, FaceFinder
+from glare.landmark_predictor import PredictorTrim
 from glare.pipeline import locate_pupils
 from glare.pupils import make_locator
 from glare.settings import shared_data_dir
@@ -40,10 +38,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="WHOLE:LATER: keep the first WHOLE cascades whole, then LATER trees of each later one")
     args = parser.parse_args(argv)
     whole = FaceFinder(cnn_fallback=False)
-    with tempfile.TemporaryDirectory() as cache:
-        trimmed = {f"{trim.whole_cascades}:{trim.later_trees}": FaceFinder(
-            cnn_fallback=False, landmark_model=live_predictor_path(Path(dlib_landmark_model_path()), trim, Path(cache)))
-            for trim in args.trims}
+    trimmed = {f"{trim.whole_cascades}:{trim.later_trees}": FaceFinder(cnn_fallback=False, landmark_trim=trim)
+               for trim in args.trims}
     locator = make_locator("model")
     finders = {"whole": whole, **trimmed}
     errors: dict[str, list[float]] = {name: [] for name in finders}

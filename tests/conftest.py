@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import select
 import subprocess
 from pathlib import Path
@@ -11,21 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from glare.settings import CACHE_DIR_VARIABLE, shared_data_dir
-
-
-@pytest.fixture(scope="session", autouse=True)
-def glare_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What glare derives once per machine (the trimmed landmark predictor) goes to the test run's own
-    folder, not the user's cache: each run makes it afresh, as a new install would."""
-    folder = tmp_path_factory.mktemp("glare-cache")
-    previous = os.environ.get(CACHE_DIR_VARIABLE)
-    os.environ[CACHE_DIR_VARIABLE] = str(folder)
-    yield folder
-    if previous is None:
-        del os.environ[CACHE_DIR_VARIABLE]
-    else:
-        os.environ[CACHE_DIR_VARIABLE] = previous
+from glare.settings import shared_data_dir
 
 
 @pytest.fixture(scope="session")

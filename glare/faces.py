@@ -139,16 +139,16 @@ class FaceFinder:
     def landmarks(self, image: np.ndarray, box: Box, max_face_px: float | None = None) -> np.ndarray:
         """The 68 landmarks of the face in ``box``, as a (68, 2) float64 array in ``image``'s pixels.
 
-        ``image`` is gray or BGR uint8; only the face's surroundings are converted to gray, which
-        keeps the per-frame cost independent of the frame's size. With ``max_face_px`` a large face is
-        fitted shrunk (see ``FaceRegion.around``), which keeps it independent of the face's size too.
+        ``image`` is gray or BGR uint8; nothing is converted but the pixels the predictor reads, so the cost
+        is independent of the frame's size and the face's. With ``max_face_px`` a large face is fitted
+        shrunk (see ``FaceRegion.around``).
         """
         return self.landmarks_in(FaceRegion.around(image, box, max_face_px), box)
 
     def landmarks_in(self, region: FaceRegion, box: Box) -> np.ndarray:
-        """``landmarks`` on a face's surroundings already converted to gray (and perhaps shrunk)."""
+        """``landmarks`` on a face's surroundings (``FaceRegion.around``)."""
         fitted_in = tuple(int(round(v)) for v in region.to_region(box))
-        return region.to_frame(self._predictor(region.gray, fitted_in))
+        return region.to_frame(self._predictor(region.image, fitted_in))
 
     def find(self, image: np.ndarray, upsample: int = PHOTO_UPSAMPLE) -> list[Face]:
         """Every face in a photo (gray or BGR), searched at full resolution (by the CNN where HOG finds

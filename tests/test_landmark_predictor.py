@@ -9,7 +9,7 @@ import pytest
 
 from glare.engine import AnalysisSettings, Engine, EngineSettings
 from glare.faces import FaceFinder, FaceTracker, TrackerSettings, dlib_landmark_model_path
-from glare.landmark_predictor import LandmarkPredictor, PredictorTrim, RegressionCascades, _read_packed
+from glare.landmark_predictor import LandmarkPredictor, PredictorTrim, RegressionCascades, _gray_value, _read_packed
 from glare.runner import RunSettings
 
 
@@ -38,10 +38,19 @@ def test_the_compiled_fit_gives_dlibs_own_points_on_real_frames(woman_video, dli
             # As the tracker gives them: shifted, stretched, and running off the frame's edge.
             for left, top, right, bottom in (box, (box[0] + 5, box[1] - 3, box[2] + 9, box[3]),
                                              (box[0] - 400, box[1], box[2], box[3] + 300)):
-                assert np.array_equal(ours(gray, (left, top, right, bottom)),
-                                      _dlib_points(theirs, gray, (left, top, right, bottom)))
+                fitted = ours(gray, (left, top, right, bottom))
+                assert np.array_equal(fitted, _dlib_points(theirs, gray, (left, top, right, bottom)))
+                # The colour frame, converted only where the predictor reads it, gives the same points.
+                assert np.array_equal(ours(frame, (left, top, right, bottom)), fitted)
                 fits += 1
     assert fits >= 45
+
+
+def test_colour_pixels_are_read_as_opencvs_gray():
+    colours = np.random.default_rng(5).integers(0, 256, size=(4, 4096, 3), dtype=np.uint8)
+    gray = cv2.cvtColor(colours, cv2.COLOR_BGR2GRAY)
+    converted = np.array([[_gray_value(pixel) for pixel in row] for row in colours])
+    assert np.array_equal(converted, gray)
 
 
 def test_a_predictor_of_another_shape_fits_as_dlib_fits_it(tmp_path):

@@ -13,8 +13,8 @@ from glare.settings import shared_data_dir
 
 
 MODEL_HELP = "an eye_model.tflite made by glare-train export, instead of the bundled one"
-TRIMMED_LANDMARKS_HELP = ("follow faces with a trimmed copy of dlib's landmark model (made once, cached): about "
-                          "0.9 ms a frame less on a laptop CPU; the whole model is steadier where hands cross the face")
+TRIMMED_LANDMARKS_HELP = ("follow faces walking fewer of the trees of dlib's landmark model: a little faster; the "
+                          "whole model is steadier where hands cross the face")
 LANDMARK_MODEL_HELP = "a landmark predictor made by glare-train landmarks, to follow faces with instead of dlib's"
 
 

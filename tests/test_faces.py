@@ -181,6 +181,25 @@ def test_a_face_that_jumps_150_px_is_found_at_its_new_place_on_the_next_frame(fi
     assert np.allclose(face.landmarks, finder.landmarks(jumped, face.box), atol=3.0)
 
 
+def test_a_fit_that_jumps_on_an_unchanged_face_is_no_cut(woman_video):
+    """A hand across the face can throw the landmark fit off for a frame. Nothing in the picture was cut,
+    so the face keeps its track and the effect does not restart (a cut meant a whole-frame search on
+    the frame's path and the landmarks' smoothing started afresh)."""
+    still = _frames(woman_video, 1)[0].image
+    finder = FaceFinder()
+    fit = finder.landmarks_in
+
+    def thrown_once(region, box, calls=iter(range(100))):
+        landmarks = fit(region, box)
+        return landmarks + (60.0, 40.0) if next(calls) == 3 else landmarks
+
+    finder.landmarks_in = thrown_once
+    tracker = FaceTracker(TrackerSettings(search_in_thread=False), finder=finder)
+    tracks = [[face.track_id for face in tracker.update(still, index / 30.0)] for index in range(8)]
+    assert tracks == [[1]] * 8
+    assert tracker.scene_changes == 0 and tracker.detections_run == 1
+
+
 def test_a_large_face_is_fitted_shrunk_with_its_points_mapped_to_block_centres(finder, woman_video):
     """Each pixel of a frame doubled by pixel repetition is a 2x2 block: shrunk by 2 it is the frame
     again, so the fit must be the frame's own, at twice the coordinates plus half a pixel."""

@@ -100,6 +100,13 @@ _LAYOUT_PROBLEMS = (
 
 
 @numba.njit(cache=True)
+def _failed(layout: np.ndarray, problem: int, pos: int) -> np.ndarray:
+    """``layout`` marked with ``problem``, or with a file cut short where the read ran past its end."""
+    layout[0] = problem if pos != _BAD_OFFSET else 1
+    return layout
+
+
+@numba.njit(cache=True)
 def _walk(data: np.ndarray, fill: bool, values: np.ndarray, trees: np.ndarray, splits: np.ndarray,
           thresholds: np.ndarray, leaves: np.ndarray, anchors: np.ndarray, deltas: np.ndarray) -> np.ndarray:
     """Walks a predictor's bytes. Returns its layout: problem (an index into ``_LAYOUT_PROBLEMS``), shape
@@ -123,15 +130,13 @@ def _walk(data: np.ndarray, fill: bool, values: np.ndarray, trees: np.ndarray, s
             values[index] = value
     cascades, pos = _read_packed(data, pos)
     if cascades < 1:
-        layout[0] = 3 if pos != _BAD_OFFSET else 1
-        return layout
+        return _failed(layout, 3, pos)
     layout[2] = cascades
     layout[4] = -1
     for cascade in range(cascades):
         count, pos = _read_packed(data, pos)
         if count < 1:
-            layout[0] = 3 if pos != _BAD_OFFSET else 1
-            return layout
+            return _failed(layout, 3, pos)
         layout[3] = max(layout[3], count)
         if fill:
             trees[cascade] = count
@@ -140,8 +145,7 @@ def _walk(data: np.ndarray, fill: bool, values: np.ndarray, trees: np.ndarray, s
             if layout[4] < 0:
                 layout[4] = split_count
             if split_count != layout[4]:
-                layout[0] = 4 if pos != _BAD_OFFSET else 1
-                return layout
+                return _failed(layout, 4, pos)
             for split in range(split_count):
                 first, pos = _read_packed(data, pos)
                 second, pos = _read_packed(data, pos)
@@ -154,13 +158,11 @@ def _walk(data: np.ndarray, fill: bool, values: np.ndarray, trees: np.ndarray, s
                     thresholds[cascade, tree, split] = threshold
             leaf_count, pos = _read_packed(data, pos)
             if leaf_count != split_count + 1:
-                layout[0] = 4 if pos != _BAD_OFFSET else 1
-                return layout
+                return _failed(layout, 4, pos)
             for leaf in range(leaf_count):
                 leaf_size, pos = _read_matrix_size(data, pos)
                 if leaf_size != size:
-                    layout[0] = 5 if pos != _BAD_OFFSET else 1
-                    return layout
+                    return _failed(layout, 5, pos)
                 for index in range(size):
                     value, pos = _read_float(data, pos)
                     if pos == _BAD_OFFSET:
@@ -176,8 +178,7 @@ def _walk(data: np.ndarray, fill: bool, values: np.ndarray, trees: np.ndarray, s
         if cascade == 0:
             layout[5] = features
         if features != layout[5]:
-            layout[0] = 6 if pos != _BAD_OFFSET else 1
-            return layout
+            return _failed(layout, 6, pos)
         for feature in range(features):
             anchor, pos = _read_packed(data, pos)
             if pos == _BAD_OFFSET:
@@ -188,8 +189,7 @@ def _walk(data: np.ndarray, fill: bool, values: np.ndarray, trees: np.ndarray, s
     for cascade in range(cascades):
         features, pos = _read_packed(data, pos)
         if features != layout[5]:
-            layout[0] = 6 if pos != _BAD_OFFSET else 1
-            return layout
+            return _failed(layout, 6, pos)
         for feature in range(features):
             dx, pos = _read_float(data, pos)
             dy, pos = _read_float(data, pos)

@@ -96,8 +96,10 @@ class FaceFinder:
                  landmark_trim: PredictorTrim | None = None) -> None:
         self._detector = dlib.get_frontal_face_detector()
         path = Path(landmark_model) if landmark_model is not None else Path(dlib_landmark_model_path())
-        self._predictor = LandmarkPredictor(path, landmark_trim)
-        self.has_dlib_model = landmark_model is None and landmark_trim is None
+        # A trim is for dlib's model; a model the user trained is taken whole.
+        trim = landmark_trim if landmark_model is None else None
+        self._predictor = LandmarkPredictor(path, trim)
+        self.has_dlib_model = landmark_model is None and trim is None
         """Whether the landmarks come from dlib's whole 68-point model (the one still photos want)."""
         self.cnn_fallback = cnn_fallback
         """Whether stills HOG finds no face in are searched again by the CNN (tilted heads, hands at the
@@ -210,9 +212,10 @@ class TrackerSettings:
     landmark_trim: PredictorTrim | None = None
     """Where set, dlib's predictor follows faces walking fewer trees in its later cascades
     (``glare run --trimmed-landmarks``): about 35% fewer leaves read a fit, the pupils on the validation
-    photos as accurate as with the whole model (docs/measurements.md, third pass). Off by default: on woman_expressions.mp4 its fit jumped now and then where a hand crosses the face,
-    the next frame read as a cut and the effect restarted (4 times in 4 passes; 0 with the whole model,
-    docs/measurements.md). Ignored where ``landmark_model`` is set."""
+    photos as accurate as with the whole model (docs/measurements.md, third pass). Off by default: on
+    woman_expressions.mp4 its fit jumped now and then where a hand crosses the face, and with the
+    scene-change check of that time the effect restarted (4 times in 4 passes; 0 with the whole model).
+    Ignored where ``landmark_model`` is set."""
     landmark_model: Path | None = None
     """The 68-point predictor that follows faces: None for dlib's own, or a smaller one made by
     ``glare-train landmarks``. The one that command made here fits a face in a third of dlib's time
@@ -238,6 +241,8 @@ SCENE_CHANGE_CORRELATION = 0.7
 Tracking a moving, talking or blinking face stays above 0.86 on woman_expressions.mp4 in 640x360 and
 1080p, hands across the face included (0.9 in 99% of frames); a cut from one face to another in the same
 place gave 0.55."""
+
+
 @dataclass
 class _Track:
     track_id: int
@@ -246,7 +251,8 @@ class _Track:
     """The detector's box relative to the landmarks' bounds: (dx0, dy0, dx1, dy1) in bound sizes."""
     smoother: OneEuroFilter
     thumbnail: np.ndarray | None = None
-    """The box's content when last followed (see ``box_thumbnail``), for the scene-change check."""
+    """The last frame's content at the box the next fit starts from (see ``box_thumbnail``), for the
+    scene-change check."""
     misses: int = 0
     """Confirmations in a row that found no face in the track's region."""
 
@@ -268,9 +274,8 @@ class FaceTracker:
 
     def __init__(self, settings: TrackerSettings | None = None, finder: FaceFinder | None = None):
         self.settings = settings or TrackerSettings()
-        # A trim is for dlib's model; a model the user trained is taken whole.
-        trim = self.settings.landmark_trim if self.settings.landmark_model is None else None
-        self.finder = finder or FaceFinder(landmark_model=self.settings.landmark_model, landmark_trim=trim)
+        self.finder = finder or FaceFinder(landmark_model=self.settings.landmark_model,
+                                           landmark_trim=self.settings.landmark_trim)
         self._tracks: list[_Track] = []
         self._frames_since_detection = 0
         self._next_step = 0

@@ -232,8 +232,7 @@ class RegressionCascades:
     @classmethod
     def read(cls, path: Path) -> RegressionCascades:
         data = np.fromfile(path, dtype=np.uint8)
-        empty = np.zeros(0, np.float32)
-        layout = _walk(data, False, empty, np.zeros(0, np.int64), np.zeros((0, 0, 0, 2), np.int32),
+        layout = _walk(data, False, np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros((0, 0, 0, 2), np.int32),
                        np.zeros((0, 0, 0), np.float32), np.zeros((0, 0, 0, 0), np.float32),
                        np.zeros((0, 0), np.int32), np.zeros((0, 0, 2), np.float32))
         problem, size, cascades, trees, splits, features, _ = (int(v) for v in layout)
@@ -247,8 +246,10 @@ class RegressionCascades:
                        model.anchors, model.deltas)
         if layout[6] != len(data):
             raise _not_a_predictor(path, f"{len(data) - int(layout[6])} bytes after its end")
+        if size < 4 or size % 2:
+            raise _not_a_predictor(path, f"a shape of {size} values is not two or more (x, y) points")
         # The fit reads through these indices unchecked: a damaged file must not reach it.
-        if size < 4 or size % 2 or (model.splits.size and not (0 <= model.splits.min() and model.splits.max() < features)):
+        if model.splits.size and not (0 <= model.splits.min() and model.splits.max() < features):
             raise _not_a_predictor(path, "a split names a feature pixel it does not have")
         if model.anchors.size and not (0 <= model.anchors.min() and model.anchors.max() < size // 2):
             raise _not_a_predictor(path, "a feature pixel is placed from a point the shape does not have")

@@ -257,10 +257,15 @@ class _Track:
     """Confirmations in a row that found no face in the track's region."""
 
     def box(self) -> Box:
-        x0, y0, x1, y1 = landmark_bounds(self.raw_landmarks)
-        w, h = x1 - x0, y1 - y0
-        dx0, dy0, dx1, dy1 = self.box_from_landmarks
-        return x0 + dx0 * w, y0 + dy0 * h, x1 + dx1 * w, y1 + dy1 * h
+        return _box_around(self.raw_landmarks, self.box_from_landmarks)
+
+
+def _box_around(landmarks: np.ndarray, box_from_landmarks: np.ndarray) -> Box:
+    """The detector's box for ``landmarks``, placed by ``box_from_landmarks`` (see ``_Track``)."""
+    x0, y0, x1, y1 = landmark_bounds(landmarks)
+    w, h = x1 - x0, y1 - y0
+    dx0, dy0, dx1, dy1 = box_from_landmarks
+    return x0 + dx0 * w, y0 + dy0 * h, x1 + dx1 * w, y1 + dy1 * h
 
 
 def _relative_box(box: Box, landmarks: np.ndarray) -> np.ndarray:
@@ -323,9 +328,9 @@ class FaceTracker:
         frame_number = self._frames_since_detection
         if self.background is not None:
             for track in list(self._tracks):
-                boxes = self.background.take(("confirm", track.track_id))
-                if boxes is not None:
-                    self._confirmed(frame, track, boxes)
+                answer = self.background.take(("confirm", track.track_id))
+                if answer is not None:
+                    self._confirmed(frame, track, answer.boxes, answer.asked_with)
         for track in list(self._tracks):
             # Staggered by id, so two faces are not confirmed on the same frame; a face just missed at once.
             if (frame_number + track.track_id) % every == 0 or track.misses:
@@ -335,11 +340,12 @@ class FaceTracker:
         room = len(self._tracks) < self.settings.max_faces
         if self.background is not None:
             found = self.background.take("new faces")
-            if found and room:
-                self._add_new_faces(frame, found)
+            if found is not None and room:
+                # A tracked face found in that frame where it was then is no new face, though it has moved since.
+                self._add_new_faces(frame, found.boxes, found.asked_with)
             if room and frame_number % spacing == spacing // 2:
                 scale = self._search_scale(frame)
-                self.background.start("new faces", frame.copy(), scale)
+                self.background.start("new faces", frame.copy(), scale, asked_with=[t.box() for t in self._tracks])
         elif room and frame_number % spacing == spacing // 2:
             self._scan_step(frame, self._next_step)
             self._next_step = (self._next_step + 1) % steps
@@ -351,24 +357,30 @@ class FaceTracker:
         region = (x0 - 0.45 * size, y0 - 0.45 * size, x1 + 0.45 * size, y1 + 0.45 * size)
         scale = self.settings.confirm_face_px / size
         if self.background is None:
-            self._confirmed(frame, track, self._detect_in(frame, region, scale))
+            self._confirmed(frame, track, self._detect_in(frame, region, scale), track.raw_landmarks)
             return
         cut = self._region(frame, region)
         if cut is not None:
-            self.background.start(("confirm", track.track_id), cut[0].copy(), scale, cut[1])
+            self.background.start(("confirm", track.track_id), cut[0].copy(), scale, cut[1],
+                                  asked_with=track.raw_landmarks.copy())
 
-    def _confirmed(self, frame: np.ndarray, track: _Track, boxes: list[Box]) -> None:
+    def _confirmed(self, frame: np.ndarray, track: _Track, boxes: list[Box], landmarks_then: np.ndarray) -> None:
         """A confirmation's answer: the detection that overlaps the track refreshes its box; ``confirm_misses``
-        answers in a row with none drop the track (its landmarks may be fitted to a hand or a turned head)."""
+        answers in a row with none drop the track (its landmarks may be fitted to a hand or a turned head).
+        ``boxes`` were found in the frame the track had ``landmarks_then`` in, frames ago on the worker thread:
+        the box is placed relative to those. Placed relative to the landmarks of now, a face that moved
+        while the worker was busy had its box left behind, the next fit started there and was pulled
+        further off each frame (seen on a 2-core machine: a face sliding 12 px a frame left its box and
+        was found again as a second face)."""
         self.region_checks += 1
-        best = best_overlap(boxes, track.box())
+        best = best_overlap(boxes, _box_around(landmarks_then, track.box_from_landmarks))
         if best is None:
             track.misses += 1
             if track.misses >= self.settings.confirm_misses:
                 self._tracks.remove(track)
             return
         track.misses = 0
-        track.box_from_landmarks = _relative_box(best, track.raw_landmarks)
+        track.box_from_landmarks = _relative_box(best, landmarks_then)
         # The box moved: the next frame's content is compared with this box's, not the old one's.
         track.thumbnail = box_thumbnail(frame, track.box())
 
@@ -392,12 +404,14 @@ class FaceTracker:
             region = (x0, y0, x0 + tile_w, y0 + tile_h)
         self._add_new_faces(frame, self._detect_in(frame, region, scale))
 
-    def _add_new_faces(self, frame: np.ndarray, boxes: list[Box]) -> None:
-        """Tracks for the boxes no tracked face overlaps, fitted in ``frame``, up to ``max_faces``."""
+    def _add_new_faces(self, frame: np.ndarray, boxes: list[Box], tracked_then: list[Box] = ()) -> None:
+        """Tracks for the boxes no tracked face overlaps, now or (``tracked_then``) in the frame searched,
+        fitted in ``frame``, up to ``max_faces``."""
         for box in boxes:
             if len(self._tracks) >= self.settings.max_faces:
                 break
-            if any(box_iou(box, track.box()) > 0.1 for track in self._tracks):
+            tracked = [track.box() for track in self._tracks] + list(tracked_then)
+            if any(box_iou(box, other) > 0.1 for other in tracked):
                 continue
             track = self._place(self._new_track(), frame, box)
             if self._plausible(track.raw_landmarks, frame.shape):

@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from glare.background_scan import BackgroundDetector
 from glare.capture import VideoFileSource
 from glare.faces import FaceFinder, FaceTracker, TrackerSettings, box_iou, box_thumbnail, scaled_gray
 
@@ -69,6 +70,70 @@ def test_a_face_cut_by_the_frame_edge_never_raises(finder, woman_video):
         faces = tracker.update(moved, step / 30)
         assert len(faces) <= 1
     assert tracker.update(np.zeros_like(frame), 99.0) == []
+
+
+class _LateWorker(BackgroundDetector):
+    """A worker thread on a busy machine, made deterministic: each answer is handed over only on the
+    ``lag``-th frame that asks for it."""
+
+    def __init__(self, lag: int):
+        super().__init__()
+        self.lag = lag
+        self._asked: dict = {}
+
+    def take(self, key):
+        if key not in self._pending:
+            return None
+        self._asked[key] = self._asked.get(key, 0) + 1
+        if self._asked[key] < self.lag:
+            return None
+        del self._asked[key]
+        self.wait()
+        return super().take(key)
+
+
+@pytest.mark.parametrize("lag", [3, 10])
+def test_a_moving_face_keeps_its_box_when_the_worker_answers_late(finder, woman_video, lag):
+    """A confirmation answered frames late found the face where it was then. Read against the landmarks of
+    the frame it arrived on, the box was left behind a moving face, each fit started off it and was
+    pulled further, and the face was found again as a second one (a CI machine, 2 cores)."""
+    frame = _frames(woman_video, 1)[0].image
+    tracker = FaceTracker(finder=finder)
+    tracker.background.close()
+    tracker.background = _LateWorker(lag)
+    (face,) = tracker.update(frame, 0.0)
+    start = face.box[0]
+    width = face.box[2] - face.box[0]
+    checks = tracker.region_checks
+    # The face slides left 12 px a frame until it reaches the frame's edge.
+    for step, shift in enumerate(range(12, int(start), 12), start=1):
+        moved = np.zeros_like(frame)
+        moved[:, : frame.shape[1] - shift] = frame[:, shift:]
+        faces = tracker.update(moved, step / 30)
+        assert [f.track_id for f in faces] == [face.track_id]
+        assert abs(faces[0].box[0] - (start - shift)) < 0.15 * width, f"box left behind at {shift} px"
+    tracker.close()
+    assert tracker.region_checks > checks, "late confirmations were taken"
+
+
+def test_a_late_search_for_new_faces_does_not_find_a_tracked_face_where_it_was(finder, woman_video):
+    """The search for new faces, answered 12 frames late, finds the tracked face where it was then, 190 px
+    from where it is now: that is no new face (it was taken for one, fitted there and followed beside it)."""
+    frame = _frames(woman_video, 1)[0].image
+    height, width = frame.shape[:2]
+    canvas = np.zeros((height, 3 * width, 3), np.uint8)
+    tracker = FaceTracker(finder=finder)
+    tracker.background.close()
+    tracker.background = _LateWorker(12)
+    counts = []
+    # The face crosses a wide frame from right to left, 16 px a frame.
+    for step, left in enumerate(range(2 * width, 0, -16)):
+        shown = canvas.copy()
+        shown[:, left:left + width] = frame
+        counts.append(len(tracker.update(shown, step / 30)))
+    tracker.close()
+    assert counts == [1] * len(counts)
+    assert tracker.region_checks > 0
 
 
 def test_a_cut_and_a_mirror_toggle_are_followed_on_their_own_frame(finder, woman_video, data_dir):

@@ -350,50 +350,44 @@ def _shown(depth: float, scale: float) -> float:
 
 
 @njit(**_COMPILE)
-def _weighted_sums(colours: np.ndarray, weights: np.ndarray, rows: tuple[int, int], columns: tuple[int, int]) -> np.ndarray:
-    """Summed-area tables over ``rows`` x ``columns`` of ``weights`` times the first three channels of
-    ``colours`` (H, W, 4), and of ``weights`` (channel 3): any square's weighted mean in four lookups."""
-    height, width = rows[1] - rows[0], columns[1] - columns[0]
+def _weighted_sums(colours: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Summed-area tables of ``weights`` (H, W) times the first three channels of ``colours`` (H, W, 4),
+    and of ``weights`` (channel 3): any square's weighted mean in four lookups."""
+    height, width = weights.shape
     sums = np.zeros((height + 1, width + 1, 4))
     for y in range(height):
         for x in range(width):
-            weight = weights[rows[0] + y, columns[0] + x]
+            weight = weights[y, x]
             for c in range(4):
-                value = weight if c == 3 else weight * colours[rows[0] + y, columns[0] + x, c]
+                value = weight if c == 3 else weight * colours[y, x, c]
                 sums[y + 1, x + 1, c] = value + sums[y, x + 1, c] + sums[y + 1, x, c] - sums[y, x, c]
     return sums
 
 
 @njit(**_COMPILE)
 def _square_mean(sums: np.ndarray, y: int, x: int, reach: int, c: int) -> float:
-    """Channel ``c`` of the sums (``_weighted_sums``, window pixels) over the square of ``reach`` around (y, x)."""
+    """Channel ``c`` of the sums (``_weighted_sums``) over the square of ``reach`` around (y, x)."""
     top, bottom = max(y - reach, 0), min(y + reach + 1, sums.shape[0] - 1)
     left, right = max(x - reach, 0), min(x + reach + 1, sums.shape[1] - 1)
     return sums[bottom, right, c] - sums[top, right, c] - sums[bottom, left, c] + sums[top, left, c]
 
 
 @njit(**_COMPILE)
-def _largest_along(plane: np.ndarray, rows: tuple[int, int], columns: tuple[int, int], reach: int, step_y: int,
-                   step_x: int) -> np.ndarray:
-    """``plane`` with each pixel of ``rows`` x ``columns`` the largest value within ``reach`` steps of
-    (``step_y``, ``step_x``) either way, inside the window."""
+def _grown(plane: np.ndarray, reach: int) -> np.ndarray:
+    """``plane`` (H, W, no value below 0) with each pixel the largest value within ``reach`` pixels (a
+    square). Each value above 0 is spread over its square: the specks it is used on are a few dozen
+    pixels of an iris's thousands, so this visits far fewer than a filter over every pixel."""
+    height, width = plane.shape
     largest_near = plane.copy()
-    for y in range(*rows):
-        for x in range(*columns):
-            largest = plane[y, x]
-            for k in range(-reach, reach + 1):
-                other_y, other_x = y + k * step_y, x + k * step_x
-                if rows[0] <= other_y < rows[1] and columns[0] <= other_x < columns[1]:
-                    largest = max(largest, plane[other_y, other_x])
-            largest_near[y, x] = largest
+    for y in range(height):
+        for x in range(width):
+            value = plane[y, x]
+            if value <= 0.0:
+                continue
+            for other_y in range(max(y - reach, 0), min(y + reach + 1, height)):
+                for other_x in range(max(x - reach, 0), min(x + reach + 1, width)):
+                    largest_near[other_y, other_x] = max(largest_near[other_y, other_x], value)
     return largest_near
-
-
-@njit(**_COMPILE)
-def _grown(plane: np.ndarray, rows: tuple[int, int], columns: tuple[int, int], reach: int) -> np.ndarray:
-    """``plane`` with each pixel of ``rows`` x ``columns`` the largest value within ``reach`` pixels (a
-    square: the largest along each row, then along each column of those)."""
-    return _largest_along(_largest_along(plane, rows, columns, reach, 0, 1), rows, columns, reach, 1, 0)
 
 
 @njit(**_COMPILE)
@@ -558,25 +552,27 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                     drawn[y, x, c] += weight * (fill - drawn[y, x, c])
 
     # Iris layer. Each pixel near the target takes the source pixel at the same offset from the centre
-    # (direct), and the one at the same radius and the angle mirrored across the eye's axis (mirrored),
-    # each with how far inside the opening it lay.
+    # (direct), and where that was hidden, the one at the same radius and the angle mirrored across the
+    # eye's axis (mirrored), each with how far inside the opening it lay. The iris's own arrays cover
+    # only its window (``rows`` x ``columns``, indices from its corner): at 1080p the eye's box is twice
+    # its size, and zeroing and walking that showed in the cost.
     shift_x, shift_y = path.source_x - path.target_x, path.source_y - path.target_y
     source_across = path.source_x * eye.across_x + path.source_y * eye.across_y
-    direct, mirrored = np.zeros((height, width, 4)), np.zeros((height, width, 4))
-    from_target = np.full((height, width), np.inf)
+    window_height, window_width = max(rows[1] - rows[0], 0), max(columns[1] - columns[0], 0)
+    direct = np.zeros((window_height, window_width, 4))
+    from_target = np.empty((window_height, window_width))
     inner_luma, inner_weight = 0.0, 0.0
-    for y in range(*rows):
-        for x in range(*columns):
-            from_target[y, x] = _distance(x - path.target_x, y - path.target_y)
-            source_x, source_y = x + shift_x, y + shift_y
-            direct[y, x, 0], direct[y, x, 1], direct[y, x, 2], direct[y, x, 3] = _sample(
-                region, depth, source_x, source_y)
-            reflect = 2.0 * (source_x * eye.across_x + source_y * eye.across_y - source_across)
-            mirrored[y, x, 0], mirrored[y, x, 1], mirrored[y, x, 2], mirrored[y, x, 3] = _sample(
-                region, depth, source_x - reflect * eye.across_x, source_y - reflect * eye.across_y)
-            if from_target[y, x] < 0.8 * radius:
-                shown = _shown(direct[y, x, 3], scale)
-                inner_luma += shown * _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2])
+    for wy in range(window_height):
+        for wx in range(window_width):
+            y, x = rows[0] + wy, columns[0] + wx
+            from_target[wy, wx] = _distance(x - path.target_x, y - path.target_y)
+            if from_target[wy, wx] >= hole:
+                continue  # nothing is drawn there
+            direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2], direct[wy, wx, 3] = _sample(
+                region, depth, x + shift_x, y + shift_y)
+            if from_target[wy, wx] < 0.8 * radius:
+                shown = _shown(direct[wy, wx, 3], scale)
+                inner_luma += shown * _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
                 inner_weight += shown
     # Catchlights are bright specks on the iris; they are kept out of its texture and drawn apart.
     iris_luma = inner_luma / max(inner_weight, 1e-3)
@@ -589,32 +585,32 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     rings = int(hole) + 1
     ring_weight, ring_luma = np.zeros(rings), np.zeros(rings)
     mean_colour, mean_weight = np.zeros(3), 0.0
-    texture, speck = np.zeros((height, width)), np.zeros((height, width))
-    for y in range(*rows):
-        for x in range(*columns):
-            if from_target[y, x] >= hole:
+    texture, speck = np.zeros((window_height, window_width)), np.zeros((window_height, window_width))
+    for wy in range(window_height):
+        for wx in range(window_width):
+            if from_target[wy, wx] >= hole:
                 continue
-            luma = _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2])
+            luma = _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
             # Only on the iris: the sclera past the limbus is as bright, and belongs to the ring profile.
-            speck[y, x] = _catchlight(luma, from_target[y, x], radius, scale, iris_luma, contrast)
+            speck[wy, wx] = _catchlight(luma, from_target[wy, wx], radius, scale, iris_luma, contrast)
     # A catchlight's blurred rim is left out with it (the specks grown by the edge width), or it
     # stays behind as a pale ring.
-    speck = _grown(speck, rows, columns, int(math.ceil(scale)))
-    for y in range(*rows):
-        for x in range(*columns):
-            if from_target[y, x] >= hole:
+    speck = _grown(speck, int(math.ceil(scale)))
+    for wy in range(window_height):
+        for wx in range(window_width):
+            if from_target[wy, wx] >= hole:
                 continue
-            luma = _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2])
-            shown = _shown(direct[y, x, 3], scale)
-            speck[y, x] *= shown
-            texture[y, x] = shown - speck[y, x]
-            ring = int(from_target[y, x])
-            ring_weight[ring] += texture[y, x]
-            ring_luma[ring] += texture[y, x] * luma
-            if from_target[y, x] < radius:
+            luma = _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
+            shown = _shown(direct[wy, wx, 3], scale)
+            speck[wy, wx] *= shown
+            texture[wy, wx] = shown - speck[wy, wx]
+            ring = int(from_target[wy, wx])
+            ring_weight[ring] += texture[wy, wx]
+            ring_luma[ring] += texture[wy, wx] * luma
+            if from_target[wy, wx] < radius:
                 for c in range(3):
-                    mean_colour[c] += texture[y, x] * direct[y, x, c]
-                mean_weight += texture[y, x]
+                    mean_colour[c] += texture[wy, wx] * direct[wy, wx, c]
+                mean_weight += texture[wy, wx]
     mean_colour /= max(mean_weight, 1e-3)
     mean_luma = max(_luma(mean_colour[0], mean_colour[1], mean_colour[2]), 1.0)
     for ring in range(rings):
@@ -622,40 +618,48 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     # A catchlight's place in the texture is filled from the iris around it: the mirrored side of the
     # iris can be much darker there (the limbal ring, lid shadow), which left a dark spot where it was.
     # From as close as the iris shows (the pupil's edge stays sharp), farther only where it must.
-    sums = _weighted_sums(direct, texture, rows, columns)
+    sums = _weighted_sums(direct, texture)
     reaches = (int(math.ceil(scale)) + 1, int(math.ceil(3.0 * scale)) + 1)
-    nearby = np.zeros(3)
-    for y in range(*rows):
-        for x in range(*columns):
-            alpha = _ramp((drawn_radius - from_target[y, x]) / scale + 0.5) * _inside(depth[y, x], scale)
+    nearby, mirrored = np.zeros(3), np.zeros(4)
+    for wy in range(window_height):
+        for wx in range(window_width):
+            y, x = rows[0] + wy, columns[0] + wx
+            alpha = _ramp((drawn_radius - from_target[wy, wx]) / scale + 0.5) * _inside(depth[y, x], scale)
             if alpha <= 0.0:
                 continue
-            brightness = ring_luma[int(from_target[y, x])]
-            mirror_shown = _shown(mirrored[y, x, 3], scale)
+            brightness = ring_luma[int(from_target[wy, wx])]
             # Past the limbus the source shows the rim's blur into sclera, which may be lit brighter
             # on one side: no brighter there than what it is drawn over (a white crescent at 1080p).
-            within = _ramp((radius - from_target[y, x]) / scale + 0.5)
-            rim_over = within < 1.0 and _luma(direct[y, x, 0], direct[y, x, 1], direct[y, x, 2]) > _luma(
+            within = _ramp((radius - from_target[wy, wx]) / scale + 0.5)
+            rim_over = within < 1.0 and _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2]) > _luma(
                 drawn[y, x, 0], drawn[y, x, 1], drawn[y, x, 2])
-            hidden = 1.0 - texture[y, x] - speck[y, x]
+            hidden = 1.0 - texture[wy, wx] - speck[wy, wx]
             found = 0.0
-            if speck[y, x] > 0.0:
+            if speck[wy, wx] > 0.0:
                 for reach, enough in zip(reaches, (1.0, 0.5)):
-                    found = _square_mean(sums, y - rows[0], x - columns[0], reach, 3)
+                    found = _square_mean(sums, wy, wx, reach, 3)
                     if found > enough:
                         for c in range(3):
-                            nearby[c] = _square_mean(sums, y - rows[0], x - columns[0], reach, c) / found
+                            nearby[c] = _square_mean(sums, wy, wx, reach, c) / found
                         break
+            mirror_shown = 0.0
+            if hidden != 0.0 or (speck[wy, wx] > 0.0 and found <= 0.5):
+                # The completion is used: the mirrored pixel (else a fully shown pixel needs none).
+                source_x, source_y = x + shift_x, y + shift_y
+                reflect = 2.0 * (source_x * eye.across_x + source_y * eye.across_y - source_across)
+                mirrored[0], mirrored[1], mirrored[2], mirrored[3] = _sample(
+                    region, depth, source_x - reflect * eye.across_x, source_y - reflect * eye.across_y)
+                mirror_shown = _shown(mirrored[3], scale)
             for c in range(3):
                 around = brightness * mean_colour[c]
-                completed = around + mirror_shown * (mirrored[y, x, c] - around)
+                completed = around + mirror_shown * (mirrored[c] - around)
                 filled = nearby[c] if found > 0.5 else completed
-                rim = drawn[y, x, c] if rim_over else direct[y, x, c]
-                iris = (within * (texture[y, x] * direct[y, x, c] + speck[y, x] * filled + hidden * completed)
+                rim = drawn[y, x, c] if rim_over else direct[wy, wx, c]
+                iris = (within * (texture[wy, wx] * direct[wy, wx, c] + speck[wy, wx] * filled + hidden * completed)
                         + (1.0 - within) * rim)
                 drawn[y, x, c] += alpha * (iris - drawn[y, x, c])
 
-    _draw_catchlight(region, depth, path, radius, iris_luma, contrast, from_target, scale, drawn)
+    _draw_catchlight(region, depth, path, radius, iris_luma, contrast, scale, drawn)
     # Only pixels round the old and the new iris have changed.
     for y in range(min(source_rows[0], rows[0]), max(source_rows[1], rows[1])):
         for x in range(min(source_columns[0], columns[0]), max(source_columns[1], columns[1])):
@@ -667,7 +671,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
 
 @njit(**_COMPILE)
 def _draw_catchlight(region: np.ndarray, depth: np.ndarray, path: IrisPath, radius: float, iris_luma: float,
-                     contrast: float, from_target: np.ndarray, scale: float, drawn: np.ndarray) -> None:
+                     contrast: float, scale: float, drawn: np.ndarray) -> None:
     """The source iris's catchlight, in place in ``drawn``: it stays where the light puts it, pulled
     toward the moved iris only as far as it takes to stay on it."""
     height, width = depth.shape
@@ -695,7 +699,7 @@ def _draw_catchlight(region: np.ndarray, depth: np.ndarray, path: IrisPath, radi
     rows, columns = _span(path.target_y, radius, height), _span(path.target_x, radius, width)
     for y in range(*rows):
         for x in range(*columns):
-            if from_target[y, x] >= radius:
+            if _distance(x - path.target_x, y - path.target_y) >= radius:
                 continue
             alpha = _sample_or_zero(speck, x - pull_x, y - pull_y) * _inside(depth[y, x], scale)
             if alpha <= 0.0:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numba import njit
 
 Box = tuple[float, float, float, float]
 """left, top, right, bottom in frame pixels."""
@@ -137,35 +138,62 @@ def box_iou(a: Box, b: Box) -> float:
 
 THUMBNAIL_SIZE = 16
 THUMBNAIL_SAMPLES = 8
-"""A box larger than this many pixels per thumbnail pixel (128 a side: a 640x360 frame's face is not) is read
-every few pixels before it is averaged down, which keeps the thumbnail's cost independent of the face's size
-(0.18 ms for a 1080p face read whole)."""
-
-
-def _whole_thumbnails(start: int, stop: int, step: int = 1) -> tuple[int, int]:
-    """[start, stop) trimmed evenly at both ends to a whole multiple of ``THUMBNAIL_SIZE * step`` (left as it is
-    where shorter than one)."""
-    unit = THUMBNAIL_SIZE * step
-    extra = (stop - start) % unit if stop - start > unit else 0
-    return start + extra // 2, stop - (extra - extra // 2)
+"""A thumbnail pixel is the mean of at most this many pixels a side of the box, read evenly spread: a box of
+up to 128 pixels a side is read whole, a larger one (a 640x360 webcam's face is about 240) every few
+pixels, so that the thumbnail's cost does not grow with the face (a 1080p face read whole took 0.18 ms).
+Its correlation with the thumbnail of every pixel stays above 0.98 (tested)."""
 
 
 def box_thumbnail(frame: np.ndarray, box: Box) -> np.ndarray | None:
-    """The content of ``box`` in ``frame`` as a small gray image of zero mean and unit norm, or None where
-    the box is off the frame or flat."""
+    """The content of ``box`` in ``frame`` (BGR or gray) as a small gray image of zero mean and unit norm,
+    or None where the box is off the frame or flat."""
     height, width = frame.shape[:2]
     x0, y0 = max(int(box[0]), 0), max(int(box[1]), 0)
     x1, y1 = min(int(np.ceil(box[2])), width), min(int(np.ceil(box[3])), height)
     if x1 - x0 < THUMBNAIL_SIZE // 2 or y1 - y0 < THUMBNAIL_SIZE // 2:
         return None
-    step = max(min(x1 - x0, y1 - y0) // (THUMBNAIL_SIZE * THUMBNAIL_SAMPLES), 1)
-    # Trimmed (centred) to whole multiples of the thumbnail's size: OpenCV's area averaging by a whole
-    # factor is about 20 times faster than by any other (2.5 ms against 0.13 on a 1080p face).
-    x0, x1 = _whole_thumbnails(x0, x1, step)
-    y0, y1 = _whole_thumbnails(y0, y1, step)
-    sampled = frame[y0:y1, x0:x1] if step == 1 else np.ascontiguousarray(frame[y0:y1:step, x0:x1:step])
-    patch = cv2.resize(to_gray(sampled), (THUMBNAIL_SIZE, THUMBNAIL_SIZE),
-                       interpolation=cv2.INTER_AREA).astype(np.float32)
+    pixels = frame if frame.ndim == 3 else frame[:, :, None]
+    return _thumbnail(pixels, x0, y0, x1, y1, THUMBNAIL_SIZE, THUMBNAIL_SIZE * THUMBNAIL_SAMPLES)
+
+
+@njit(cache=True, nogil=True)
+def _thumbnail(pixels: np.ndarray, x0: int, y0: int, x1: int, y1: int, size: int, most_read: int):
+    """``box_thumbnail`` of (x0, y0, x1, y1) in ``pixels`` (H, W, 3 BGR or 1 gray): each of the size x size
+    thumbnail pixels the mean gray of the box pixels in its cell, at most ``most_read`` a side read in
+    all, evenly spread. One pass over the pixels read: 0.036 ms for a face of any size, where OpenCV's
+    gray conversion and area resize with NumPy's steps took 0.07 ms for a 640x360 webcam's face and
+    0.16 ms for a 1080p one (read every few pixels)."""
+    read_x, read_y = min(x1 - x0, most_read), min(y1 - y0, most_read)
+    columns = np.empty(read_x, np.int64)
+    cells = np.empty(read_x, np.int64)
+    for i in range(read_x):
+        columns[i], cells[i] = x0 + i * (x1 - x0) // read_x, i * size // read_x
+    sums = np.zeros((size, size))
+    counts = np.zeros((size, size))
+    # Each column is summed over the rows first, then the columns into cells: adding each pixel straight
+    # into its cell waited on the cell's last addition, eight times in a row.
+    column_sums = np.zeros(read_x)
+    colour = pixels.shape[2] == 3
+    rows_summed = 0
+    for j in range(read_y):
+        y = y0 + j * (y1 - y0) // read_y
+        for i in range(read_x):
+            x = columns[i]
+            if colour:
+                column_sums[i] += 0.114 * pixels[y, x, 0] + 0.587 * pixels[y, x, 1] + 0.299 * pixels[y, x, 2]
+            else:
+                column_sums[i] += pixels[y, x, 0]
+        rows_summed += 1
+        cell_row = j * size // read_y
+        if j == read_y - 1 or (j + 1) * size // read_y != cell_row:
+            for i in range(read_x):
+                sums[cell_row, cells[i]] += column_sums[i]
+                counts[cell_row, cells[i]] += rows_summed
+            column_sums[:] = 0.0
+            rows_summed = 0
+    patch = (sums / np.maximum(counts, 1.0)).astype(np.float32)
     patch -= patch.mean()
-    norm = float(np.linalg.norm(patch))
-    return patch / norm if norm > 1e-3 else None
+    norm = np.sqrt((patch * patch).sum())
+    if norm <= 1e-3:
+        return None
+    return patch / norm

@@ -294,6 +294,23 @@ def test_a_large_faces_thumbnail_read_every_few_pixels_matches_it_read_whole(fin
     assert len(correlations) == 4 and min(correlations) > 0.98
 
 
+def test_a_small_boxs_thumbnail_is_its_gray_averaged_in_cells(woman_video):
+    """A box of up to 128 pixels a side is read whole: each thumbnail pixel is its cell's mean gray, as
+    OpenCV's area resize gives it (cells of 4 x 3 pixels here), from a BGR frame or its gray copy."""
+    frame = _frames(woman_video, 1)[0].image
+    box = (330, 150, 330 + 64, 150 + 48)
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    expected = cv2.resize(gray[150:198, 330:394].astype(np.float32), (16, 16), interpolation=cv2.INTER_AREA)
+    expected -= expected.mean()
+    expected /= np.linalg.norm(expected)
+    for image in (frame, gray):
+        thumbnail = box_thumbnail(image, box)
+        # OpenCV's gray is rounded to whole levels; the thumbnail's is not.
+        assert thumbnail.shape == (16, 16) and np.abs(thumbnail - expected).max() < 0.01
+    assert box_thumbnail(np.full_like(frame, 90), box) is None, "a flat box has no thumbnail"
+    assert box_thumbnail(frame, (-40, 10, 4, 50)) is None, "a box all but off the frame has none"
+
+
 @pytest.mark.parametrize("scale", [0.25, 0.3, 0.6, 1.0, 1.5])
 def test_scaled_gray_has_the_size_opencv_would_give(scale):
     noise = np.random.default_rng(0).integers(0, 256, (108, 192, 3), dtype=np.uint8)

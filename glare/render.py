@@ -34,7 +34,7 @@ import numpy as np
 from glare.eyes import Eye, EyeNumbers, EyeShape
 from glare.gaze import Gaze
 from glare.iris import fit_iris
-from glare.render_kernels import IrisPath, eye_layers, redraw_eye, squint_eye
+from glare.render_kernels import IrisPath, eye_layers, redraw_eye, squint_source
 
 MIN_EYE_WIDTH_PX = 10.0
 """Eyes narrower than this are too small to redraw."""
@@ -119,8 +119,11 @@ def _squint(frame: np.ndarray, eye: Eye, shape: EyeShape, amount: float) -> None
     if x1 - x0 < 2 or y1 - y0 < 2:
         return
     opening_height = max(shape.max_opening_px, 1.0)
-    squint_eye(np.ascontiguousarray(frame[y0:y1, x0:x1]), shape.numbers((x0, y0)),
-               amount * opening_height / 3.0, 0.4 * eye.width_px, 0.9 * opening_height, frame[y0:y1, x0:x1])
+    source_x, source_y = squint_source(y1 - y0, x1 - x0, shape.numbers((x0, y0)), amount * opening_height / 3.0,
+                                       0.4 * eye.width_px, 0.9 * opening_height)
+    # Read from a copy: the box of the frame is written as it is read.
+    cv2.remap(frame[y0:y1, x0:x1].copy(), source_x, source_y, cv2.INTER_LINEAR, dst=frame[y0:y1, x0:x1],
+              borderMode=cv2.BORDER_REPLICATE)
 
 
 def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px: float, squint: float = 0.0,

@@ -155,6 +155,21 @@ def test_nothing_changes_outside_the_eye_region():
     assert not np.array_equal(output, frame)
 
 
+def test_a_squint_lowers_the_upper_lid_most_in_the_middle():
+    def first_sclera_row(image, column):
+        return int(np.argmax(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[:, column] > 200))
+
+    frame, landmarks = synthetic_eye_frame((100.0, 60.0))
+    rows = {}
+    for squint in (0.0, 1.0):
+        output = frame.copy()
+        _move(output, landmarks, (100.0, 60.0), (100.0, 60.0), 9.0, squint=squint)
+        rows[squint] = [first_sclera_row(output, column) for column in (74, 115)]
+    near_corner, off_middle = np.subtract(rows[1.0], rows[0.0])
+    # The opening is 22 px high: the lid drops a third of it in the middle, less toward the corners.
+    assert 3 <= off_middle <= 7 and 0 <= near_corner <= 1
+
+
 def test_full_glare_puts_the_iris_near_the_corner_and_keeps_its_height():
     _, landmarks = synthetic_eye_frame((100.0, 60.0))
     eye = Eye("right", landmarks)

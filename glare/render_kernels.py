@@ -561,15 +561,25 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     window_height, window_width = max(rows[1] - rows[0], 0), max(columns[1] - columns[0], 0)
     direct = np.zeros((window_height, window_width, 4))
     from_target = np.empty((window_height, window_width))
+    # The direct samples are the box moved by (shift_x, shift_y): every one has the same bilinear weights.
+    step_x, step_y = math.floor(shift_x), math.floor(shift_y)
+    right, down = shift_x - step_x, shift_y - step_y
+    weights = ((1.0 - right) * (1.0 - down), right * (1.0 - down), (1.0 - right) * down, right * down)
     inner_luma, inner_weight = 0.0, 0.0
     for wy in range(window_height):
+        y = rows[0] + wy
+        y0, y1 = min(max(y + step_y, 0), height - 1), min(max(y + step_y + 1, 0), height - 1)
         for wx in range(window_width):
-            y, x = rows[0] + wy, columns[0] + wx
+            x = columns[0] + wx
             from_target[wy, wx] = _distance(x - path.target_x, y - path.target_y)
             if from_target[wy, wx] >= hole:
                 continue  # nothing is drawn there
-            direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2], direct[wy, wx, 3] = _sample(
-                region, depth, x + shift_x, y + shift_y)
+            x0, x1 = min(max(x + step_x, 0), width - 1), min(max(x + step_x + 1, 0), width - 1)
+            for c in range(3):
+                direct[wy, wx, c] = (weights[0] * region[y0, x0, c] + weights[1] * region[y0, x1, c]
+                                     + weights[2] * region[y1, x0, c] + weights[3] * region[y1, x1, c])
+            direct[wy, wx, 3] = (weights[0] * depth[y0, x0] + weights[1] * depth[y0, x1]
+                                 + weights[2] * depth[y1, x0] + weights[3] * depth[y1, x1])
             if from_target[wy, wx] < 0.8 * radius:
                 shown = _shown(direct[wy, wx, 3], scale)
                 inner_luma += shown * _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
@@ -618,7 +628,8 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     # A catchlight's place in the texture is filled from the iris around it: the mirrored side of the
     # iris can be much darker there (the limbal ring, lid shadow), which left a dark spot where it was.
     # From as close as the iris shows (the pupil's edge stays sharp), farther only where it must.
-    sums = _weighted_sums(direct, texture)
+    # (Only where the iris has a catchlight: the tables are most of this loop's cost.)
+    sums = _weighted_sums(direct, texture) if speck.max() > 0.0 else np.zeros((1, 1, 4))
     reaches = (int(math.ceil(scale)) + 1, int(math.ceil(3.0 * scale)) + 1)
     nearby, mirrored = np.zeros(3), np.zeros(4)
     for wy in range(window_height):
@@ -675,19 +686,21 @@ def _draw_catchlight(region: np.ndarray, depth: np.ndarray, path: IrisPath, radi
     """The source iris's catchlight, in place in ``drawn``: it stays where the light puts it, pulled
     toward the moved iris only as far as it takes to stay on it."""
     height, width = depth.shape
-    speck = np.zeros((height, width))
     mass, moment_x, moment_y = 0.0, 0.0, 0.0
     reach = CATCHLIGHT_REACH * radius
     rows, columns = _span(path.source_y, reach, height), _span(path.source_x, reach, width)
+    # The specks in their window only (indices from its corner; nothing lies outside it).
+    speck = np.zeros((max(rows[1] - rows[0], 0), max(columns[1] - columns[0], 0)))
+    speck_top, speck_left = rows[0], columns[0]
     for y in range(*rows):
         for x in range(*columns):
-            speck[y, x] = _catchlight(_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2]),
-                                      _distance(x - path.source_x, y - path.source_y), radius, scale, iris_luma,
-                                      contrast)
-            if speck[y, x] > 0.0:
-                mass += speck[y, x]
-                moment_x += x * speck[y, x]
-                moment_y += y * speck[y, x]
+            value = _catchlight(_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2]),
+                                _distance(x - path.source_x, y - path.source_y), radius, scale, iris_luma, contrast)
+            speck[y - rows[0], x - columns[0]] = value
+            if value > 0.0:
+                mass += value
+                moment_x += x * value
+                moment_y += y * value
     if mass < 0.5:
         return
     offset_x, offset_y = moment_x / mass - path.target_x, moment_y / mass - path.target_y
@@ -701,7 +714,7 @@ def _draw_catchlight(region: np.ndarray, depth: np.ndarray, path: IrisPath, radi
         for x in range(*columns):
             if _distance(x - path.target_x, y - path.target_y) >= radius:
                 continue
-            alpha = _sample_or_zero(speck, x - pull_x, y - pull_y) * _inside(depth[y, x], scale)
+            alpha = _sample_or_zero(speck, x - pull_x - speck_left, y - pull_y - speck_top) * _inside(depth[y, x], scale)
             if alpha <= 0.0:
                 continue
             colour = _sample(region, depth, x - pull_x, y - pull_y)

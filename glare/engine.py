@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from glare.eyes import EyeShape
-from glare.faces import FaceFinder, FaceTracker, TrackerSettings
+from glare.faces import REACQUIRE_S, FaceFinder, FaceTracker, TrackerSettings
 from glare.gaze import Gaze, GazeDirector, GazeSettings
 from glare.pupils import DEFAULT_LOCATOR, Pupil, PupilLocator, make_locator
 from glare.iris import IrisSize, eye_distance_px, fit_iris
@@ -102,6 +102,8 @@ class Engine:
         self.director = GazeDirector(self.settings.gaze)
         self._pupil_filters: dict[tuple[int, str], OneEuroFilter] = {}
         self._face_states: dict[int, _FaceEffectState] = {}
+        self._last_seen: dict[int, float] = {}
+        """When each face was last in a frame (seconds), for as long as its effect is kept."""
         self._frames = 0
         seconds = warm_up_renderer()
         if seconds > 1.0:
@@ -142,10 +144,15 @@ class Engine:
         moving = self.director.settings.effect != "none"
         with stopwatch("gaze"):
             steadied = [self._steady_pupils(face, time_s) for face in analysed.faces]
-            live = {face.face.track_id for face in analysed.faces}
-            self.director.forget_all_but(live)
-            self._pupil_filters = {key: f for key, f in self._pupil_filters.items() if key[0] in live}
-            self._face_states = {key: state for key, state in self._face_states.items() if key in live}
+            self._last_seen.update((face.face.track_id, time_s) for face in analysed.faces)
+            # A face lost for a moment (a hand across it) comes back under its id (``REACQUIRE_S``): its
+            # effect goes on from where it was, where starting over made it vanish and fade in again.
+            self._last_seen = {track_id: seen for track_id, seen in self._last_seen.items()
+                               if 0.0 <= time_s - seen <= REACQUIRE_S}
+            kept = set(self._last_seen)
+            self.director.forget_all_but(kept)
+            self._pupil_filters = {key: f for key, f in self._pupil_filters.items() if key[0] in kept}
+            self._face_states = {key: state for key, state in self._face_states.items() if key in kept}
         with stopwatch("render"):
             output = frame if in_place else frame.copy()
             faces = []

@@ -235,6 +235,12 @@ class TrackerSettings:
 HOG_WINDOW_PX = 80
 """dlib's frontal detector finds faces from about this size up, in the pixels it searches."""
 
+REACQUIRE_S = 1.0
+"""A face found again within this many seconds of its track being dropped, where the track last was, takes
+that track's id back: a hand across the face can hide it from HOG for two confirmations, and under a new
+id the effect started over (it vanished, then faded in again). The engine keeps a face's effect state for
+as long (``glare.engine``)."""
+
 SCENE_CHANGE_CORRELATION = 0.7
 """A tracked face's box whose content correlates less than this with the frame before at the same place
 (as a 16x16 thumbnail) has seen a cut, a mirror flip or another photo: the frame is searched at once.
@@ -243,7 +249,7 @@ Tracking a moving, talking or blinking face stays above 0.86 on woman_expression
 place gave 0.55."""
 
 
-@dataclass
+@dataclass(eq=False)  # a track is itself: found in lists by identity, not by comparing its arrays
 class _Track:
     track_id: int
     raw_landmarks: np.ndarray
@@ -255,6 +261,9 @@ class _Track:
     scene-change check."""
     misses: int = 0
     """Confirmations in a row that found no face in the track's region."""
+    confirmed_box: Box | None = None
+    """Where a detection last found the face: where it is looked for again once dropped (see
+    ``REACQUIRE_S``). Landmarks thrown off the face drift for some frames before they are dropped."""
 
     def box(self) -> Box:
         return _box_around(self.raw_landmarks, self.box_from_landmarks)
@@ -282,6 +291,9 @@ class FaceTracker:
         self.finder = finder or FaceFinder(landmark_model=self.settings.landmark_model,
                                            landmark_trim=self.settings.landmark_trim)
         self._tracks: list[_Track] = []
+        self._dropped: list[tuple[int, Box, float]] = []
+        """Tracks dropped in the last ``REACQUIRE_S``: id, last box, when."""
+        self._time_s = 0.0
         self._frames_since_detection = 0
         self._next_step = 0
         self._ids = itertools.count(1)
@@ -296,6 +308,7 @@ class FaceTracker:
 
     def reset(self) -> None:
         self._tracks = []
+        self._dropped = []
         self._frames_since_detection = 0
         if self.background is not None:
             self.background.forget()
@@ -308,6 +321,8 @@ class FaceTracker:
 
     def update(self, frame: np.ndarray, time_s: float) -> list[Face]:
         """The faces in this frame (uint8 BGR or gray), taken at ``time_s`` seconds."""
+        self._time_s = time_s
+        self._dropped = [entry for entry in self._dropped if 0.0 <= time_s - entry[2] <= REACQUIRE_S]
         if not self._tracks:
             self._detect(frame)
         else:
@@ -378,8 +393,10 @@ class FaceTracker:
             track.misses += 1
             if track.misses >= self.settings.confirm_misses:
                 self._tracks.remove(track)
+                self._remember_dropped(track)
             return
         track.misses = 0
+        track.confirmed_box = best
         track.box_from_landmarks = _relative_box(best, landmarks_then)
         # The box moved: the next frame's content is compared with this box's, not the old one's.
         track.thumbnail = box_thumbnail(frame, track.box())
@@ -413,7 +430,7 @@ class FaceTracker:
             tracked = [track.box() for track in self._tracks] + list(tracked_then)
             if any(box_iou(box, other) > 0.1 for other in tracked):
                 continue
-            track = self._place(self._new_track(), frame, box)
+            track = self._place(self._new_track(box), frame, box)
             if self._plausible(track.raw_landmarks, frame.shape):
                 self._tracks.append(track)
 
@@ -440,13 +457,27 @@ class FaceTracker:
             return None
         return frame[y0:y1, x0:x1], (x0, y0)
 
-    def _new_track(self) -> _Track:
-        return _Track(next(self._ids), np.zeros((0, 2)), np.zeros(4), filter_for_strength(self.settings.smoothing))
+    def _new_track(self, box: Box) -> _Track:
+        """A track for the face in ``box``: under the id of a track dropped there lately (``REACQUIRE_S``),
+        else a new one."""
+        track_id = None
+        recent = max(self._dropped, key=lambda entry: box_iou(entry[1], box), default=None)
+        if recent is not None and box_iou(recent[1], box) > 0.3:
+            self._dropped.remove(recent)
+            track_id = recent[0]
+        return _Track(track_id if track_id is not None else next(self._ids), np.zeros((0, 2)), np.zeros(4),
+                      filter_for_strength(self.settings.smoothing))
+
+    def _remember_dropped(self, track: _Track) -> None:
+        """Keeps a dropped track's id for ``REACQUIRE_S``, with where a detection last found its face."""
+        if track.confirmed_box is not None:
+            self._dropped.append((track.track_id, track.confirmed_box, self._time_s))
 
     def _place(self, track: _Track, frame: np.ndarray, box: Box) -> _Track:
         """``track`` moved onto the face in ``box``: its landmarks fitted there, its box and thumbnail from them."""
         track.raw_landmarks = self.finder.landmarks(frame, box, self.settings.landmark_face_px)
         track.box_from_landmarks = _relative_box(box, track.raw_landmarks)
+        track.confirmed_box = box
         track.thumbnail = box_thumbnail(frame, track.box())
         return track
 
@@ -472,11 +503,14 @@ class FaceTracker:
                 if cut:
                     track.smoother = filter_for_strength(self.settings.smoothing)
             else:
-                track = self._new_track()
+                track = self._new_track(box)
             self._place(track, frame, box)
             if self._plausible(track.raw_landmarks, frame.shape):
                 kept.append(track)
         # Tracks that no detection confirmed are dropped: their landmarks may be fitted to a hand.
+        for track in self._tracks:
+            if track not in kept:
+                self._remember_dropped(track)
         self._tracks = kept
 
     def _follow(self, frame: np.ndarray) -> bool:
@@ -499,6 +533,8 @@ class FaceTracker:
             track.thumbnail = box_thumbnail(frame, track.box())
             if self._plausible(track.raw_landmarks, frame.shape):
                 followed.append(track)
+            else:
+                self._remember_dropped(track)
         self._tracks = followed
         return True
 

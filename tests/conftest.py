@@ -79,3 +79,12 @@ def synthetic_eye_frame(
     landmarks = np.stack([eye_half_width * np.cos(angles), eye_half_height * np.sin(angles)], axis=1)
     landmarks = landmarks @ rotation.T + eye_centre
     return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), landmarks
+
+
+def covered(image: np.ndarray, box, margin: int = 40) -> np.ndarray:
+    """A copy of ``image`` with ``box`` (x0, y0, x1, y1) and ``margin`` pixels round it painted flat gray: a
+    face there is hidden from HOG (its landmarks still fit somewhere)."""
+    left, top, right, bottom = (int(v) for v in box)
+    hidden = image.copy()
+    hidden[max(top - margin, 0):bottom + margin, max(left - margin, 0):right + margin] = 128
+    return hidden

@@ -6,7 +6,8 @@ import pytest
 
 from glare.background_scan import BackgroundDetector
 from glare.capture import VideoFileSource
-from glare.faces import FaceFinder, FaceTracker, TrackerSettings, box_iou, box_thumbnail, scaled_gray
+from glare.faces import REACQUIRE_S, FaceFinder, FaceTracker, TrackerSettings, box_iou, box_thumbnail, scaled_gray
+from tests.conftest import covered
 
 
 @pytest.fixture(scope="module")
@@ -194,17 +195,29 @@ def test_a_tracked_face_that_hog_no_longer_finds_in_its_region_is_dropped(finder
     tracker = FaceTracker(TrackerSettings(detect_every=5, new_faces_every=1000, search_in_thread=in_thread), finder)
     (face,) = tracker.update(frames[0], 0.0)
     # The face's region painted flat gray: its landmarks still fit somewhere, HOG finds no face.
-    left, top, right, bottom = (int(v) for v in face.box)
     counts = []
     for index, image in enumerate(frames[1:], start=1):
-        covered = image.copy()
-        covered[max(top - 40, 0):bottom + 40, max(left - 40, 0):right + 40] = 128
-        counts.append(len(tracker.update(covered, index / 30.0)))
+        counts.append(len(tracker.update(covered(image, face.box), index / 30.0)))
         if in_thread:
             tracker.background.wait()  # the answer is taken on the next frame: deterministic
     tracker.close()
     # Confirmed on the 5th frame; from a worker thread, the answer acts a frame later.
     assert counts[-1] == 0 and counts.index(0) <= 6 + in_thread
+
+
+@pytest.mark.parametrize("gap, same_id", [(0.3, True), (1.5, False)])
+def test_a_face_dropped_a_moment_comes_back_under_its_id(finder, woman_video, gap, same_id):
+    """Covered until its track is dropped (a hand across the face), then shown again: within REACQUIRE_S
+    where it was, it is the same face, and keeps its id (so its effect goes on); later it is a new one."""
+    frames = [f.image for f in _frames(woman_video, 12)]
+    tracker = FaceTracker(TrackerSettings(detect_every=3, new_faces_every=1000, search_in_thread=False), finder)
+    (face,) = tracker.update(frames[0], 0.0)
+    time_s, index = 0.0, 1
+    while tracker.update(covered(frames[index], face.box), time_s + 1 / 30):
+        time_s, index = time_s + 1 / 30, index + 1
+        assert index < 10, "the covered face was never dropped"
+    (back,) = tracker.update(frames[index + 1], time_s + gap * REACQUIRE_S)
+    assert (back.track_id == face.track_id) == same_id
 
 
 @pytest.mark.parametrize("in_thread", [False, True], ids=["here", "worker thread"])

@@ -5,14 +5,15 @@ import numpy as np
 import pytest
 
 from glare.capture import VideoFileSource
-from glare.engine import Engine, EngineSettings
+from glare.engine import AnalysisSettings, Engine, EngineSettings
 from glare.eyes import Eye, EyeShape
+from glare.faces import TrackerSettings
 from glare.gaze import Gaze, GazeSettings
 from glare.iris import _crossing, fit_iris
 from glare.openness import CLOSED_OPENNESS
 from glare.render import IRIS_ROOM_TUCK, EyeRedraw, eye_region, iris_target, render_face
 from glare.render_kernels import fit_sclera, sclera_colour
-from tests.conftest import synthetic_eye_frame
+from tests.conftest import covered, synthetic_eye_frame
 
 
 def _move(frame, landmarks, source, target, radius, squint=0.0, roll_deg=0.0):
@@ -178,6 +179,27 @@ def test_full_glare_puts_the_iris_near_the_corner_and_keeps_its_height():
     assert target[1] == pytest.approx(61.0, abs=0.01)
     halfway = iris_target(eye, EyeShape.of(eye), np.array([100.0, 61.0]), 9.0, Gaze((-1.0, 0.0), 0.5, 0.0))
     assert halfway[0] == pytest.approx((100.0 + target[0]) / 2, abs=0.01)
+
+
+def test_a_face_lost_for_a_moment_keeps_its_effect(woman_frames):
+    """A hand across the face hides it until its track is dropped: when it shows again its glare goes on
+    where it was, where it used to vanish and fade in again as for a new face."""
+    tracking = TrackerSettings(detect_every=3, new_faces_every=1000, search_in_thread=False)
+    engine = Engine(EngineSettings(AnalysisSettings(tracking), GazeSettings(effect="glare", direction="left")))
+    for index, captured in enumerate(woman_frames[:20]):
+        _, result = engine.process(captured.image, index / 30)
+    (before,) = result.faces
+    assert before.gaze.strength == pytest.approx(1.0)
+    index = 20
+    while result.faces:
+        assert index < 30, "the covered face was never dropped"
+        _, result = engine.process(covered(woman_frames[index].image, before.face.box), index / 30)
+        index += 1
+    _, result = engine.process(woman_frames[index].image, index / 30)
+    (after,) = result.faces
+    assert after.face.track_id == before.face.track_id
+    assert after.gaze.strength == pytest.approx(1.0), "the effect started over"
+    assert after.gaze.offset[0] == pytest.approx(before.gaze.offset[0], abs=0.1)
 
 
 def test_the_iris_is_steady_on_a_still_face(woman_frames):

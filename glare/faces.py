@@ -277,6 +277,13 @@ def _box_around(landmarks: np.ndarray, box_from_landmarks: np.ndarray) -> Box:
     return x0 + dx0 * w, y0 + dy0 * h, x1 + dx1 * w, y1 + dy1 * h
 
 
+def _overlap(track: _Track, box: Box) -> float:
+    """How much ``box`` overlaps the track: where it is now or, if more, where a detection last found it (a
+    fit thrown off the face by a hand is still that face's track)."""
+    confirmed = box_iou(track.confirmed_box, box) if track.confirmed_box is not None else 0.0
+    return max(box_iou(track.box(), box), confirmed)
+
+
 def _relative_box(box: Box, landmarks: np.ndarray) -> np.ndarray:
     x0, y0, x1, y1 = landmark_bounds(landmarks)
     w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
@@ -496,8 +503,8 @@ class FaceTracker:
         kept: list[_Track] = []
         unclaimed = list(self._tracks)
         for box in boxes:
-            match = max(unclaimed, key=lambda t: box_iou(t.box(), box), default=None)
-            if match is not None and box_iou(match.box(), box) > 0.3:
+            match = max(unclaimed, key=lambda t: _overlap(t, box), default=None)
+            if match is not None and _overlap(match, box) > 0.3:
                 unclaimed.remove(match)
                 track = match
                 if cut:

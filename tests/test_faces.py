@@ -220,6 +220,18 @@ def test_a_face_dropped_a_moment_comes_back_under_its_id(finder, woman_video, ga
     assert (back.track_id == face.track_id) == same_id
 
 
+def test_a_search_after_a_thrown_fit_continues_the_faces_track(finder, woman_video):
+    """Landmarks thrown off the face (a hand drags them aside) and then a whole-frame search (a cut read in
+    the hand's frame): the face found where a detection last found it is the same face, same id."""
+    frame = _frames(woman_video, 1)[0].image
+    tracker = FaceTracker(TrackerSettings(search_in_thread=False), finder)
+    (face,) = tracker.update(frame, 0.0)
+    (track,) = tracker._tracks
+    track.raw_landmarks = track.raw_landmarks + (0.6 * (face.box[2] - face.box[0]), 0.0)
+    tracker._detect(frame, cut=True)
+    assert [t.track_id for t in tracker._tracks] == [face.track_id]
+
+
 @pytest.mark.parametrize("in_thread", [False, True], ids=["here", "worker thread"])
 def test_a_face_hog_misses_once_keeps_its_track_and_is_searched_again_at_once(finder, woman_video, in_thread):
     """A single miss (a tilt, a blur) used to drop the face: the effect vanished for a frame, started again

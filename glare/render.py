@@ -163,14 +163,20 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
 
 def _each(loop: Callable, calls: list[tuple], together: bool) -> list:
     """``loop`` on each argument tuple of ``calls``, in turn, or (``together``: boxes apart, each written only
-    by its own call) the first here while a helper thread runs the others."""
+    by its own call) the first here while a helper thread runs the others (those it has not started
+    by the time the first is done are run here)."""
     global _helper
     if not together or len(calls) < 2:
         return [loop(*arguments) for arguments in calls]
     if _helper is None:
         _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glare-render")
     later = [_helper.submit(loop, *arguments) for arguments in calls[1:]]
-    return [loop(*calls[0])] + [pending.result() for pending in later]
+    done = [loop(*calls[0])]
+    for pending, arguments in zip(later, calls[1:]):
+        # Where the helper has not started it (both cores busy: the face search's worker thread runs
+        # too), it is done here rather than waited for.
+        done.append(loop(*arguments) if pending.cancel() else pending.result())
+    return done
 
 
 def warm_up() -> float:

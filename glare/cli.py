@@ -14,7 +14,7 @@ from glare.settings import shared_data_dir
 
 MODEL_HELP = "an eye_model.tflite made by glare-train export, instead of the bundled one"
 TRIMMED_LANDMARKS_HELP = ("follow faces walking fewer of the trees of dlib's landmark model: a little faster; the "
-                          "whole model is steadier where hands cross the face")
+                          "whole model reads eyes behind a hand as closed more reliably")
 LANDMARK_MODEL_HELP = "a landmark predictor made by glare-train landmarks, to follow faces with instead of dlib's"
 
 
@@ -95,12 +95,15 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _eval_render(args: argparse.Namespace) -> int:
     from glare.engine import AnalysisSettings, EngineSettings
+    from glare.faces import TrackerSettings
     from glare.gaze import GazeSettings
+    from glare.landmark_predictor import PredictorTrim
     from glare.render_eval import RenderReport, contact_sheet, evaluate_clip, format_report, worst_picks
 
     report = RenderReport()
     gaze = GazeSettings(effect=args.effect, direction=args.direction, seed=args.seed)
-    settings = EngineSettings(analysis=AnalysisSettings(locator=args.method))
+    tracker = TrackerSettings(landmark_trim=PredictorTrim() if args.trimmed_landmarks else None)
+    settings = EngineSettings(analysis=AnalysisSettings(tracker, locator=args.method))
     for clip in args.input:
         print(f"rendering {clip}", file=sys.stderr)
         evaluate_clip(Path(clip), gaze, report, settings, args.frames)
@@ -201,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="alternate (the default) moves the irises both ways")
     realism.add_argument("--seed", type=int, default=0)
     realism.add_argument("--method", choices=list(LOCATORS), default=DEFAULT_LOCATOR)
+    realism.add_argument("--trimmed-landmarks", action="store_true", help=TRIMMED_LANDMARKS_HELP)
     realism.add_argument("--frames", type=int, default=None, help="render at most this many frames of each clip")
     realism.add_argument("--sheet", default="render-sheet.png", help="where to write the contact sheet PNG")
     realism.add_argument("--worst", type=int, default=3, help="how many of the worst frames by each figure to show")

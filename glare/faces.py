@@ -214,8 +214,10 @@ class TrackerSettings:
     (``glare run --trimmed-landmarks``): about 35% fewer leaves read a fit, the pupils on the validation
     photos as accurate as with the whole model (docs/measurements.md, third pass). Off by default: on
     woman_expressions.mp4 its fit jumped now and then where a hand crosses the face, and with the
-    scene-change check of that time the effect restarted (4 times in 4 passes; 0 with the whole model).
-    Ignored where ``landmark_model`` is set."""
+    scene-change check of that time the effect restarted (4 times in 4 passes; 0 with the whole model);
+    with that check mended its eye outlines there still read both closed eyes behind the hand as open
+    (frames 104-139), and dark irises were drawn on the lids, where the whole model's are left alone
+    (docs/measurements.md, fifth pass). Ignored where ``landmark_model`` is set."""
     landmark_model: Path | None = None
     """The 68-point predictor that follows faces: None for dlib's own, or a smaller one made by
     ``glare-train landmarks``. The one that command made here fits a face in a third of dlib's time
@@ -312,6 +314,11 @@ class FaceTracker:
         """How many times a tracked face's box changed content at once (a cut), and the frame was searched."""
         self.background = BackgroundDetector(self.settings.upsample) if self.settings.search_in_thread else None
         """The worker thread the spread-out searches run on, where ``search_in_thread``."""
+
+    @property
+    def searching(self) -> bool:
+        """Whether a search is under way on the worker thread (which then has one of the cores)."""
+        return self.background is not None and self.background.busy
 
     def reset(self) -> None:
         self._tracks = []

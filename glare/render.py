@@ -46,7 +46,9 @@ Box = tuple[int, int, int, int]
 TWO_THREADS_FROM_PX = 3000
 """Eye boxes of at least this many pixels (a 720p webcam's eye; a 640x360 one's holds about 1,200) are
 redrawn one on a thread of its own, the other here: the compiled loops let go of Python's lock, and at
-1080p each eye's redraw takes about 0.3 ms, where handing one over costs about 0.03."""
+1080p each eye's redraw takes about 0.3 ms, where handing one over costs about 0.03. Not while the
+face search runs on its worker thread: with three threads on two cores the frame waited on the helper,
+up to 9 ms."""
 _helper: ThreadPoolExecutor | None = None
 
 
@@ -133,11 +135,12 @@ def _squint(frame: np.ndarray, eye: Eye, shape: EyeShape, amount: float) -> None
 
 
 def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px: float, squint: float = 0.0,
-                strength: float = 1.0) -> bool:
+                strength: float = 1.0, spare_core: bool = True) -> bool:
     """Redraw a face's eyes in ``frame`` (BGR uint8, changed in place): each iris moved from its source to
     its target, of radius ``iris_radius_px`` (the limbus), ``squint`` (0-1) lowering the upper lids and
     ``strength`` (0-1) blending the redrawn eyes over the real ones. Either every eye is redrawn or,
-    where one cannot be (too small, off the frame, no sclera in sight), none is: returns which."""
+    where one cannot be (too small, off the frame, no sclera in sight), none is: returns which. Large
+    eyes are drawn on two threads where there is a ``spare_core`` (see ``TWO_THREADS_FROM_PX``)."""
     if not redraws or any(redraw.eye.width_px < MIN_EYE_WIDTH_PX for redraw in redraws):
         return False
     boxes = [_opening_box(redraw.shape, redraw.eye, frame.shape) for redraw in redraws]
@@ -146,7 +149,7 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
     # Every eye is read before any is written, and checked before any is drawn.
     regions = [np.ascontiguousarray(frame[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
     eyes = [redraw.in_box(box) for redraw, box in zip(redraws, boxes)]
-    together = (min((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) >= TWO_THREADS_FROM_PX
+    together = (spare_core and min((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) >= TWO_THREADS_FROM_PX
                 and not any(_intersection(first, second) for k, first in enumerate(boxes) for second in boxes[k + 1:]))
     layers = _each(eye_layers, [(region, eye, path, iris_radius_px) for region, (eye, path) in zip(regions, eyes)],
                    together)

@@ -301,7 +301,7 @@ class FaceTracker:
                                            landmark_trim=self.settings.landmark_trim)
         self._tracks: list[_Track] = []
         self._dropped: list[tuple[int, Box, float]] = []
-        """Tracks dropped in the last ``REACQUIRE_S``: id, last box, when."""
+        """Tracks dropped in the last ``REACQUIRE_S``: id, where a detection last found the face, when."""
         self._time_s = 0.0
         self._frames_since_detection = 0
         self._next_step = 0

@@ -251,6 +251,29 @@ def test_a_search_after_a_thrown_fit_continues_the_faces_track(finder, woman_vid
     assert [t.track_id for t in tracker._tracks] == [face.track_id]
 
 
+def test_a_face_lost_a_moment_ago_is_looked_for_off_the_frames_path(finder, woman_video, monkeypatch):
+    """With a worker thread, the whole-frame searches after the only face was dropped run there, not on the
+    frames (they were the runs' longest frames, 8-12 ms), and the face comes back under its id."""
+    frames = [f.image for f in _frames(woman_video, 24)]
+    tracker = FaceTracker(TrackerSettings(detect_every=3, new_faces_every=1000), finder)
+    tracker.background.close()
+    tracker.background = _LateWorker(2)
+    (face,) = tracker.update(frames[0], 0.0)
+    index = 1
+    while tracker.update(covered(frames[index], face.box), index / 30):
+        index += 1
+        assert index < 12, "the covered face was never dropped"
+    # (Covering it at once reads as a cut, searched there and then; what follows is the test.)
+    searched_here = []
+    detect = finder.detect
+    monkeypatch.setattr(finder, "detect", lambda *arguments: searched_here.append(1) or detect(*arguments))
+    index += 1
+    ids = [[f.track_id for f in tracker.update(image, (index + k) / 30)] for k, image in enumerate(frames[index:])]
+    tracker.close()
+    assert not searched_here, "a whole frame was searched on the frame's path"
+    assert ids[-1] == [face.track_id] and ids.index([face.track_id]) <= 4
+
+
 @pytest.mark.parametrize("in_thread", [False, True], ids=["here", "worker thread"])
 def test_a_face_hog_misses_once_keeps_its_track_and_is_searched_again_at_once(finder, woman_video, in_thread):
     """A single miss (a tilt, a blur) used to drop the face: the effect vanished for a frame, started again

@@ -66,11 +66,6 @@ class BackgroundDetector:
         del self._pending[key]
         return SearchAnswer(pending[0].result(), pending[1])
 
-    @property
-    def busy(self) -> bool:
-        """Whether a search is running (or waiting to run) on the worker thread: it has a core."""
-        return any(not pending.done() for pending, _ in self._pending.values())
-
     def wait(self) -> None:
         """Blocks until every search under way has finished; ``take`` then has their answers."""
         for pending, _ in list(self._pending.values()):

@@ -164,9 +164,7 @@ class Engine:
                     if state is None:
                         state = self._face_states[face.face.track_id] = _FaceEffectState(
                             OpennessGate(), IrisSize(hold_s=self.settings.iris_size_hold_s))
-                    # The second core is the face search's while it runs: the eyes are then drawn in turn.
-                    spare_core = not self.analyser.tracker.searching
-                    face = self._render_face(frame, output, face, gaze, state, time_s, spare_core)
+                    face = self._render_face(frame, output, face, gaze, state, time_s)
                 faces.append(face)
         return output, FrameResult(analysed.index, time_s, faces, stopwatch.timings_ms)
 
@@ -207,7 +205,7 @@ class Engine:
 
     @staticmethod
     def _render_face(frame: np.ndarray, output: np.ndarray, face: FaceResult, gaze: Gaze,
-                     state: _FaceEffectState, time_s: float, spare_core: bool = True) -> FaceResult:
+                     state: _FaceEffectState, time_s: float) -> FaceResult:
         """Both eyes of ``face`` redrawn into ``output`` for ``gaze``, or neither; ``frame`` is the input (the same
         array as ``output`` when drawing in place: each eye is read before it is drawn)."""
         eyes = [eye_result.eye for eye_result in face.eyes]
@@ -228,7 +226,7 @@ class Engine:
         redraws = [EyeRedraw(eye, shape, centre, iris_target(eye, shape, centre, radius, scaled))
                    for eye, shape, centre in zip(eyes, shapes, centres)]
         rendered = drawing and render_face(
-            output, redraws, radius, gaze.squint * gaze.strength * amount, min(1.0, 4.0 * amount), spare_core)
+            output, redraws, radius, gaze.squint * gaze.strength * amount, min(1.0, 4.0 * amount))
         results = [EyeResult(r.eye, pupil, IrisMove((float(r.source[0]), float(r.source[1])),
                                                     (float(r.target[0]), float(r.target[1])), radius, rendered))
                    for r, pupil in zip(redraws, pupils)]

@@ -317,11 +317,6 @@ class FaceTracker:
         self.background = BackgroundDetector(self.settings.upsample) if self.settings.search_in_thread else None
         """The worker thread the spread-out searches run on, where ``search_in_thread``."""
 
-    @property
-    def searching(self) -> bool:
-        """Whether a search is under way on the worker thread (which then has one of the cores)."""
-        return self.background is not None and self.background.busy
-
     def reset(self) -> None:
         self._tracks = []
         self._dropped = []

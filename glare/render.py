@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -43,13 +42,6 @@ IRIS_ROOM_TUCK = 0.5
 """How much of its radius the iris may tuck under a corner at full intensity."""
 Box = tuple[int, int, int, int]
 """x0, y0, x1, y1 in frame pixels, the ends exclusive."""
-TWO_THREADS_FROM_PX = 3000
-"""Eye boxes of at least this many pixels (a 720p webcam's eye; a 640x360 one's holds about 1,200) are
-redrawn one on a thread of its own, the other here: the compiled loops let go of Python's lock, and at
-1080p each eye's redraw takes about 0.3 ms, where handing one over costs about 0.03. Not while the
-face search runs on its worker thread: with three threads on two cores the frame waited on the helper,
-up to 9 ms."""
-_helper: ThreadPoolExecutor | None = None
 
 
 def iris_target(eye: Eye, shape: EyeShape, source: np.ndarray, iris_radius_px: float, gaze: Gaze) -> np.ndarray:
@@ -135,12 +127,11 @@ def _squint(frame: np.ndarray, eye: Eye, shape: EyeShape, amount: float) -> None
 
 
 def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px: float, squint: float = 0.0,
-                strength: float = 1.0, spare_core: bool = True) -> bool:
+                strength: float = 1.0) -> bool:
     """Redraw a face's eyes in ``frame`` (BGR uint8, changed in place): each iris moved from its source to
     its target, of radius ``iris_radius_px`` (the limbus), ``squint`` (0-1) lowering the upper lids and
     ``strength`` (0-1) blending the redrawn eyes over the real ones. Either every eye is redrawn or,
-    where one cannot be (too small, off the frame, no sclera in sight), none is: returns which. Large
-    eyes are drawn on two threads where there is a ``spare_core`` (see ``TWO_THREADS_FROM_PX``)."""
+    where one cannot be (too small, off the frame, no sclera in sight), none is: returns which."""
     if not redraws or any(redraw.eye.width_px < MIN_EYE_WIDTH_PX for redraw in redraws):
         return False
     boxes = [_opening_box(redraw.shape, redraw.eye, frame.shape) for redraw in redraws]
@@ -149,37 +140,15 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
     # Every eye is read before any is written, and checked before any is drawn.
     regions = [np.ascontiguousarray(frame[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
     eyes = [redraw.in_box(box) for redraw, box in zip(redraws, boxes)]
-    together = (spare_core and min((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) >= TWO_THREADS_FROM_PX
-                and not any(_intersection(first, second) for k, first in enumerate(boxes) for second in boxes[k + 1:]))
-    layers = _each(eye_layers, [(region, eye, path, iris_radius_px) for region, (eye, path) in zip(regions, eyes)],
-                   together)
+    layers = [eye_layers(region, eye, path, iris_radius_px) for region, (eye, path) in zip(regions, eyes)]
     if not all(layer[0] for layer in layers):
         return False
-    _each(redraw_eye, [(region, eye, path, iris_radius_px, strength, *layer[1:], frame[y0:y1, x0:x1])
-                       for region, (eye, path), layer, (x0, y0, x1, y1) in zip(regions, eyes, layers, boxes)],
-          together)
+    for region, (eye, path), layer, (x0, y0, x1, y1) in zip(regions, eyes, layers, boxes):
+        redraw_eye(region, eye, path, iris_radius_px, strength, *layer[1:], frame[y0:y1, x0:x1])
     if squint * strength > 0.01:
         for redraw in redraws:
             _squint(frame, redraw.eye, redraw.shape, squint * strength)
     return True
-
-
-def _each(loop: Callable, calls: list[tuple], together: bool) -> list:
-    """``loop`` on each argument tuple of ``calls``, in turn, or (``together``: boxes apart, each written only
-    by its own call) the first here while a helper thread runs the others (those it has not started
-    by the time the first is done are run here)."""
-    global _helper
-    if not together or len(calls) < 2:
-        return [loop(*arguments) for arguments in calls]
-    if _helper is None:
-        _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glare-render")
-    later = [_helper.submit(loop, *arguments) for arguments in calls[1:]]
-    done = [loop(*calls[0])]
-    for pending, arguments in zip(later, calls[1:]):
-        # Where the helper has not started it (both cores busy: the face search's worker thread runs
-        # too), it is done here rather than waited for.
-        done.append(loop(*arguments) if pending.cancel() else pending.result())
-    return done
 
 
 def warm_up() -> float:

@@ -1,7 +1,5 @@
 """Face tracking on real video and on frames that hold no usable face."""
 
-import threading
-
 import cv2
 import numpy as np
 import pytest
@@ -93,23 +91,6 @@ class _LateWorker(BackgroundDetector):
         del self._asked[key]
         self.wait()
         return super().take(key)
-
-
-def test_the_worker_is_busy_only_while_a_search_runs(woman_video):
-    """The render leaves the second core to the face search while it runs (``FaceTracker.searching``)."""
-    frame = _frames(woman_video, 1)[0].image
-    worker = BackgroundDetector()
-    assert not worker.busy
-    # The search is held at its start until the test lets it go.
-    go = threading.Event()
-    search = worker._search
-    worker._search = lambda *arguments: go.wait() and search(*arguments)
-    assert worker.start("search", frame, 0.75)
-    assert worker.busy
-    go.set()
-    worker.wait()
-    assert not worker.busy and len(worker.take("search").boxes) == 1
-    worker.close()
 
 
 @pytest.mark.parametrize("lag", [3, 10])

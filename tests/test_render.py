@@ -202,22 +202,6 @@ def test_a_face_lost_for_a_moment_keeps_its_effect(woman_frames):
     assert after.gaze.offset[0] == pytest.approx(before.gaze.offset[0], abs=0.1)
 
 
-def test_eyes_redrawn_on_two_threads_are_the_eyes_redrawn_in_turn(woman_frames, monkeypatch):
-    """Large eyes (720p and up) are redrawn one on a helper thread: the frames must be the same."""
-    import glare.render
-
-    outputs = {}
-    for threshold in (10**9, 0):
-        monkeypatch.setattr(glare.render, "TWO_THREADS_FROM_PX", threshold)
-        engine = Engine(EngineSettings(AnalysisSettings(TrackerSettings(search_in_thread=False)),
-                                       GazeSettings(effect="glare", direction="left", fade_in_s=0.0)))
-        outputs[threshold] = [engine.process(captured.image, index / 30)[0]
-                              for index, captured in enumerate(woman_frames[:12])]
-    assert glare.render._helper is not None, "the helper thread was never used"
-    assert any(not np.array_equal(out, captured.image) for out, captured in zip(outputs[0], woman_frames))
-    assert all(np.array_equal(one, other) for one, other in zip(outputs[10**9], outputs[0]))
-
-
 def test_the_iris_is_steady_on_a_still_face(woman_frames):
     rng = np.random.default_rng(0)
     still = woman_frames[20].image

@@ -474,13 +474,13 @@ class FaceTracker:
     def _new_track(self, box: Box) -> _Track:
         """A track for the face in ``box``: under the id of a track dropped there lately (``REACQUIRE_S``),
         else a new one."""
-        track_id = None
-        recent = max(self._dropped, key=lambda entry: box_iou(entry[1], box), default=None)
-        if recent is not None and box_iou(recent[1], box) > 0.3:
-            self._dropped.remove(recent)
-            track_id = recent[0]
-        return _Track(track_id if track_id is not None else next(self._ids), np.zeros((0, 2)), np.zeros(4),
-                      filter_for_strength(self.settings.smoothing))
+        places = [place for _, place, _ in self._dropped]
+        place = best_overlap(places, box)
+        if place is None:
+            track_id = next(self._ids)
+        else:
+            track_id = self._dropped.pop(places.index(place))[0]
+        return _Track(track_id, np.zeros((0, 2)), np.zeros(4), filter_for_strength(self.settings.smoothing))
 
     def _remember_dropped(self, track: _Track) -> None:
         """Keeps a dropped track's id for ``REACQUIRE_S``, with where a detection last found its face."""

@@ -190,7 +190,12 @@ class Engine:
         return output, FrameResult(analysed.index, 0.0, faces, stopwatch.timings_ms)
 
     def _steady_pupils(self, face: FaceResult, time_s: float) -> FaceResult:
-        """Found pupils through a One Euro filter per eye, so the moved iris does not shimmer."""
+        """Found pupils through a One Euro filter per eye, so the moved iris does not shimmer.
+
+        What is smoothed is where the pupil sits in its eye (from the landmarks' centre, themselves
+        smoothed by the tracker), not where it sits in the frame: a moving head then carries its pupils
+        with it (a third of the lag of smoothing in frame pixels), and a face that comes back a little
+        elsewhere a moment after it was lost (``REACQUIRE_S``) has no pupil pulled toward where it was."""
         steady = []
         for eye_result in face.eyes:
             pupil = eye_result.pupil
@@ -198,7 +203,8 @@ class Engine:
             if pupil.found:
                 centre_filter = self._pupil_filters.setdefault(
                     key, OneEuroFilter(self.settings.pupil_smoothing_hz, beta=0.05))
-                x, y = centre_filter(np.array(pupil.centre), time_s)
+                eye_centre = eye_result.eye.centre
+                x, y = centre_filter(np.array(pupil.centre) - eye_centre, time_s) + eye_centre
                 pupil = Pupil((float(x), float(y)), pupil.iris_radius_px, pupil.confidence)
             steady.append(EyeResult(eye_result.eye, pupil))
         return FaceResult(face.face, steady[0], steady[1])

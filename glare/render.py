@@ -126,6 +126,15 @@ def _squint(frame: np.ndarray, eye: Eye, shape: EyeShape, amount: float) -> None
               borderMode=cv2.BORDER_REPLICATE)
 
 
+def _on_eye(redraw: EyeRedraw, radius: float) -> bool:
+    """Whether the move starts and ends on its eye: within an iris radius of its landmarks' box. A pupil
+    farther out is no iris (a fit thrown off the face onto a brow or a hand), and moving the patch there
+    smeared skin across the eye."""
+    (low_x, low_y), (high_x, high_y) = redraw.eye.bounds
+    return all(low_x - radius <= x <= high_x + radius and low_y - radius <= y <= high_y + radius
+               for x, y in (redraw.source, redraw.target))
+
+
 def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px: float, squint: float = 0.0,
                 strength: float = 1.0) -> bool:
     """Redraw a face's eyes in ``frame`` (BGR uint8, changed in place): each iris moved from its source to
@@ -133,6 +142,8 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
     ``strength`` (0-1) blending the redrawn eyes over the real ones. Either every eye is redrawn or,
     where one cannot be (too small, off the frame, no sclera in sight), none is: returns which."""
     if not redraws or any(redraw.eye.width_px < MIN_EYE_WIDTH_PX for redraw in redraws):
+        return False
+    if not all(_on_eye(redraw, iris_radius_px) for redraw in redraws):
         return False
     boxes = [_opening_box(redraw.shape, redraw.eye, frame.shape) for redraw in redraws]
     if any(box is None for box in boxes):

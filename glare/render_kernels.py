@@ -629,7 +629,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     # iris can be much darker there (the limbal ring, lid shadow), which left a dark spot where it was.
     # From as close as the iris shows (the pupil's edge stays sharp), farther only where it must.
     # (Only where the iris has a catchlight: the tables are most of this loop's cost.)
-    sums = _weighted_sums(direct, texture) if speck.max() > 0.0 else np.zeros((1, 1, 4))
+    sums = _weighted_sums(direct, texture) if speck.size and speck.max() > 0.0 else np.zeros((1, 1, 4))
     reaches = (int(math.ceil(scale)) + 1, int(math.ceil(3.0 * scale)) + 1)
     nearby, mirrored = np.zeros(3), np.zeros(4)
     for wy in range(window_height):

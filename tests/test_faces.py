@@ -343,7 +343,7 @@ def test_a_large_faces_thumbnail_read_every_few_pixels_matches_it_read_whole(fin
 
 
 def test_a_small_boxs_thumbnail_is_its_gray_averaged_in_cells(woman_video):
-    """A box of up to 128 pixels a side is read whole: each thumbnail pixel is its cell's mean gray, as
+    """A box of up to 64 pixels a side is read whole: each thumbnail pixel is its cell's mean gray, as
     OpenCV's area resize gives it (cells of 4 x 3 pixels here), from a BGR frame or its gray copy."""
     frame = _frames(woman_video, 1)[0].image
     box = (330, 150, 330 + 64, 150 + 48)

@@ -304,7 +304,11 @@ class FaceTracker:
         """Tracks dropped in the last ``REACQUIRE_S``: id, where a detection last found the face, when."""
         self._time_s = 0.0
         self._looked = False
-        """Whether the frame before started a search for a face lost a moment ago (``_look_again``)."""
+        """Whether the frame before started a search on the worker thread for a face (``_look_again``)."""
+        self._searched = False
+        """Whether the whole frame has been searched since the start (or ``reset``): the first search is made on
+        the frame's own path, so that the first frame has its faces; later ones with no face in view go to the
+        worker thread (``_look_again``)."""
         self._frames_since_detection = 0
         self._next_step = 0
         self._ids = itertools.count(1)
@@ -320,6 +324,7 @@ class FaceTracker:
     def reset(self) -> None:
         self._tracks = []
         self._dropped = []
+        self._searched = False
         self._frames_since_detection = 0
         if self.background is not None:
             self.background.forget()
@@ -335,7 +340,7 @@ class FaceTracker:
         self._time_s = time_s
         self._dropped = [entry for entry in self._dropped if 0.0 <= time_s - entry[2] <= REACQUIRE_S]
         if not self._tracks:
-            if self.background is not None and self._dropped:
+            if self.background is not None and self._searched:
                 self._look_again(frame)
             else:
                 self._detect(frame)
@@ -496,9 +501,11 @@ class FaceTracker:
         return track
 
     def _look_again(self, frame: np.ndarray) -> None:
-        """No face is followed, but one was lost a moment ago (a hand across it): the whole frame is searched
-        on the worker thread, not on the frame's path, where it took 8 ms at 640x360 and 12 at 1080p (the
-        runs' longest frames). The face is gone a frame longer, then back under its id."""
+        """No face is followed (one was lost a moment ago, a hand across it, or none is in view): the whole
+        frame is searched on the worker thread, not on the frame's path, where it took 8 ms at 640x360 and 12
+        at 1080p (the runs' longest frames, and every frame while nobody sat in front of the camera). A face
+        lost a moment ago is gone a frame longer, then back under its id; one that steps in is found a frame
+        later than a search on the frame's path would find it."""
         answer = self.background.take("look again")
         if answer is None and self._looked:
             # Asked a frame ago: live, it is long done (8 ms of a 33 ms frame); frames read faster than
@@ -517,6 +524,7 @@ class FaceTracker:
         overlaps a track continues it (its id, and so its gaze); after a ``cut`` its landmarks start afresh,
         unsmoothed, from the new face."""
         self.detections_run += 1
+        self._searched = True
         self._frames_since_detection = 0
         if self.background is not None:
             self.background.forget()

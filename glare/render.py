@@ -128,8 +128,8 @@ def _squint(frame: np.ndarray, eye: Eye, shape: EyeShape, amount: float) -> None
 
 def _on_eye(redraw: EyeRedraw, radius: float) -> bool:
     """Whether the move starts and ends on its eye: within an iris radius of its landmarks' box. A pupil
-    farther out is no iris (a fit thrown off the face onto a brow or a hand), and moving the patch there
-    smeared skin across the eye."""
+    farther out is no iris (a fit thrown off the face onto a brow or a hand), and the moved iris's window
+    could lie wholly outside the eye's box (the compiled redraw raised on it)."""
     (low_x, low_y), (high_x, high_y) = redraw.eye.bounds
     return all(low_x - radius <= x <= high_x + radius and low_y - radius <= y <= high_y + radius
                for x, y in (redraw.source, redraw.target))
@@ -140,7 +140,8 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
     """Redraw a face's eyes in ``frame`` (BGR uint8, changed in place): each iris moved from its source to
     its target, of radius ``iris_radius_px`` (the limbus), ``squint`` (0-1) lowering the upper lids and
     ``strength`` (0-1) blending the redrawn eyes over the real ones. Either every eye is redrawn or,
-    where one cannot be (too small, off the frame, no sclera in sight), none is: returns which."""
+    where one cannot be (too small, off the frame, no sclera in sight, its iris off the eye), none is: returns
+    which."""
     if not redraws or any(redraw.eye.width_px < MIN_EYE_WIDTH_PX for redraw in redraws):
         return False
     if not all(_on_eye(redraw, iris_radius_px) for redraw in redraws):

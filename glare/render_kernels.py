@@ -560,6 +560,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     source_across = path.source_x * eye.across_x + path.source_y * eye.across_y
     window_height, window_width = max(rows[1] - rows[0], 0), max(columns[1] - columns[0], 0)
     direct = np.zeros((window_height, window_width, 4))
+    direct_luma = np.zeros((window_height, window_width))
     from_target = np.empty((window_height, window_width))
     # The direct samples are the box moved by (shift_x, shift_y): every one has the same bilinear weights.
     step_x, step_y = math.floor(shift_x), math.floor(shift_y)
@@ -580,9 +581,11 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                                      + weights[2] * region[y1, x0, c] + weights[3] * region[y1, x1, c])
             direct[wy, wx, 3] = (weights[0] * depth[y0, x0] + weights[1] * depth[y0, x1]
                                  + weights[2] * depth[y1, x0] + weights[3] * depth[y1, x1])
+            # Read by every layer below: computed once here.
+            direct_luma[wy, wx] = _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
             if from_target[wy, wx] < 0.8 * radius:
                 shown = _shown(direct[wy, wx, 3], scale)
-                inner_luma += shown * _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
+                inner_luma += shown * direct_luma[wy, wx]
                 inner_weight += shown
     # Catchlights are bright specks on the iris; they are kept out of its texture and drawn apart.
     iris_luma = inner_luma / max(inner_weight, 1e-3)
@@ -600,9 +603,8 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
         for wx in range(window_width):
             if from_target[wy, wx] >= hole:
                 continue
-            luma = _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
             # Only on the iris: the sclera past the limbus is as bright, and belongs to the ring profile.
-            speck[wy, wx] = _catchlight(luma, from_target[wy, wx], radius, scale, iris_luma, contrast)
+            speck[wy, wx] = _catchlight(direct_luma[wy, wx], from_target[wy, wx], radius, scale, iris_luma, contrast)
     # A catchlight's blurred rim is left out with it (the specks grown by the edge width), or it
     # stays behind as a pale ring.
     speck = _grown(speck, int(math.ceil(scale)))
@@ -610,13 +612,12 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
         for wx in range(window_width):
             if from_target[wy, wx] >= hole:
                 continue
-            luma = _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
             shown = _shown(direct[wy, wx, 3], scale)
             speck[wy, wx] *= shown
             texture[wy, wx] = shown - speck[wy, wx]
             ring = int(from_target[wy, wx])
             ring_weight[ring] += texture[wy, wx]
-            ring_luma[ring] += texture[wy, wx] * luma
+            ring_luma[ring] += texture[wy, wx] * direct_luma[wy, wx]
             if from_target[wy, wx] < radius:
                 for c in range(3):
                     mean_colour[c] += texture[wy, wx] * direct[wy, wx, c]
@@ -642,8 +643,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
             # Past the limbus the source shows the rim's blur into sclera, which may be lit brighter
             # on one side: no brighter there than what it is drawn over (a white crescent at 1080p).
             within = _ramp((radius - from_target[wy, wx]) / scale + 0.5)
-            rim_over = within < 1.0 and _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2]) > _luma(
-                drawn[y, x, 0], drawn[y, x, 1], drawn[y, x, 2])
+            rim_over = within < 1.0 and direct_luma[wy, wx] > _luma(drawn[y, x, 0], drawn[y, x, 1], drawn[y, x, 2])
             hidden = 1.0 - texture[wy, wx] - speck[wy, wx]
             found = 0.0
             if speck[wy, wx] > 0.0:

@@ -341,3 +341,36 @@ def test_a_catchlight_leaves_no_spot_or_ring_where_it_sat_on_the_moved_iris():
     assert difference.mean() < 10.0 and difference.max() < 60.0, (difference.mean(), difference.max())
     # The catchlight itself is still drawn, once, on the moved iris.
     assert with_light[np.hypot(xs - target[0], ys - target[1]) < radius].max() > 200
+
+
+@pytest.mark.parametrize("gap_px, threads", [(400, 2), (60, 1)])
+def test_large_eyes_are_drawn_on_two_threads_exactly_as_on_one(monkeypatch, gap_px, threads):
+    """A 1080p face's eyes are drawn one on each thread, to the same pixels as one after the other; eyes whose
+    boxes meet (they would write to the same pixels) are drawn on one thread."""
+    import threading
+
+    import glare.render as render
+
+    frame, landmarks, centre = _large_eye(2.0)
+    pair = np.zeros((frame.shape[0], frame.shape[1] + gap_px, 3), np.uint8)
+    pair[:, :frame.shape[1]] = frame
+    pair[:, gap_px:] = np.maximum(pair[:, gap_px:], frame)
+    eyes = [Eye("right", landmarks), Eye("left", landmarks + (gap_px, 0.0))]
+    redraws = [EyeRedraw(eye, EyeShape.of(eye), eye.centre, eye.centre - (20.0, 0.0)) for eye in eyes]
+    drawn_on = []
+
+    def recording(*args):
+        drawn_on.append(threading.current_thread().name)
+        return redraw_eye(*args)
+
+    redraw_eye = render.redraw_eye
+    monkeypatch.setattr(render, "redraw_eye", recording)
+    outputs = []
+    for two_threads_min_px in (10**9, render.TWO_THREADS_MIN_PX):
+        monkeypatch.setattr(render, "TWO_THREADS_MIN_PX", two_threads_min_px)
+        outputs.append(pair.copy())
+        assert render_face(outputs[-1], redraws, 14.0, squint=0.8)
+    assert len(set(drawn_on[:2])) == 1
+    assert len(set(drawn_on[2:])) == threads
+    assert np.array_equal(outputs[0], outputs[1])
+    assert not np.array_equal(outputs[0], pair)

@@ -6,7 +6,8 @@ points that meet at the corners, so the opening, and where the lids cover the ir
 in closed form at any point: no polygons to fill, no fits per frame. Inside the opening only:
 
 - sclera layer: where the old iris was, a smooth colour field fitted to the visible sclera
-  (quadratic along the eye and across it, from lid to lid), plus the real sclera's difference
+  (quadratic along the eye and across it, from lid to lid), darkened under the upper lid as much
+  as the opening beside the hole is there (lid and lash shade), plus the real sclera's difference
   from it at the hole's edges, carried across, so that the fill keeps the shade under the lid
   and meets the real sclera without a seam;
 - iris layer: the whole iris, limbal ring included, moved to its target and clipped by the lids

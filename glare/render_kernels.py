@@ -26,6 +26,15 @@ LUMA = (0.114, 0.587, 0.299)
 LIMBUS_SPREAD = 1.1
 """The drawn iris reaches this far past the limbus radius (as a factor, plus half a pixel): the
 limbal ring's blurred outer edge belongs to the iris, not the sclera."""
+LID_SHADE_BAND_T = 0.2
+LID_SHADE_BANDS = 2
+"""The shade under the upper lid is measured in this many bands of LID_SHADE_BAND_T (of the opening's height)."""
+LID_SHADE_QUANTILE = 0.75
+"""A band's brightness is this quantile of its pixels': the sclera in it, past the lashes that overhang it."""
+LID_SHADE_DARKEST = 0.6
+"""The fill is never darkened below this share of the field."""
+LID_SHADE_MIN_PIXELS = 4
+"""A band with fewer pixels than this in sight says nothing (no shade)."""
 HOLE_FEATHER_PX = 1.5
 """Over how many pixels the redrawn sclera blends into the real one at the hole's edge."""
 LID_MARGIN_PX = 1.0
@@ -418,15 +427,16 @@ def _point_at(eye: EyeNumbers, u: float, t: float) -> tuple[float, float]:
 
 @njit(**_COMPILE)
 def hole_edges(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: float, coefficients: np.ndarray,
-               low: np.ndarray, high: np.ndarray):
+               low: np.ndarray, high: np.ndarray, lid_shading: np.ndarray):
     """Where the hole left by the old iris ends on each side along the eye, and how the real sclera
-    there differs from the fitted field, in bands from the upper lid to the lower (t = 0 to 1).
+    there differs from the fitted field (shaded under the upper lid by ``lid_shading``), in bands from
+    the upper lid to the lower (t = 0 to 1).
 
     Returns u at the hole's edge (bands, 2: toward u = -1, toward u = +1), NaN where the hole reaches
     the corner on that side, and the real colour minus the field's just past it (bands, 2, 3). The
-    field is smooth and leaves out the shading under the lids; carried across the hole from both
-    edges, these differences keep that shading and leave no seam where the fill meets the real
-    sclera. Only sclera is read: clear of the lid lines (as for the fit: lashes lie there), and
+    field is smooth and leaves out most of the shading under the lids; carried across the hole from both
+    edges, these differences keep the rest of it beside the hole and leave no seam where the fill meets
+    the real sclera. Only sclera is read: clear of the lid lines (as for the fit: lashes lie there), and
     in shade at most (EDGE_SHADE); a band with none takes the difference of the nearest band that
     has one.
     """
@@ -463,7 +473,7 @@ def hole_edges(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                 if opening_depth(sample_u, across, (upper, lower), eye.half_width) <= SCLERA_LID_MARGIN_PX * scale:
                     continue
                 real = sample_colour(region, x, y)
-                field = sclera_colour(coefficients, low, high, sample_u, t)
+                field = _shaded_field(coefficients, low, high, lid_shading, sample_u, t)
                 # A lash, the dark of a corner or the iris's rim, not shaded sclera: darker than any
                 # sclera the fit kept, and than the field can be in shade.
                 if _luma(real[0], real[1], real[2]) < min(darkest, EDGE_SHADE * _luma(field[0], field[1], field[2])):
@@ -522,6 +532,68 @@ def _edge_difference(edges: np.ndarray, differences: np.ndarray, u: float, t: fl
 
 
 @njit(**_COMPILE)
+def lid_shade(region: np.ndarray, path: IrisPath, radius: float, u: np.ndarray, t: np.ndarray, depth: np.ndarray,
+              coefficients: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """How the real opening darkens toward the upper lid in this eye, as factors on the sclera field: per band
+    of LID_SHADE_BAND_T of the opening's height below the lid (band 0 next to it), a quantile of its pixels'
+    brightness over the field's there (the field is fitted to the sclera clear of the lids: 1 is no shade).
+    The old iris's pixels and the corners are left out, and a large eye is read at every ``edge_scale``-th
+    pixel (the same count as a small one's). The lid and its lashes shade the sclera under them, and a fill
+    as bright as the open sclera right up to the lashes read as a pale disc pasted on. (The lower lid's
+    shade was tried too: its rim and lower lashes, carried into the fill, left a grey band across it.)"""
+    height, width = depth.shape
+    scale = edge_scale(radius)
+    step = max(int(scale), 1)
+    away_from_source = hole_radius(radius) + scale
+    reach = LID_SHADE_BANDS * LID_SHADE_BAND_T
+    ratios = np.empty((LID_SHADE_BANDS, ((height + step - 1) // step) * ((width + step - 1) // step)))
+    counts = np.zeros(LID_SHADE_BANDS, np.int64)
+    for y in range(0, height, step):
+        for x in range(0, width, step):
+            if depth[y, x] <= 0.0 or abs(u[y, x]) > 0.85 or t[y, x] >= reach:
+                continue
+            if _distance(x - path.source_x, y - path.source_y) <= away_from_source:
+                continue
+            field = sclera_colour(coefficients, low, high, u[y, x], t[y, x])
+            band = min(max(int(t[y, x] / LID_SHADE_BAND_T), 0), LID_SHADE_BANDS - 1)
+            ratios[band, counts[band]] = (_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2])
+                                          / max(_luma(field[0], field[1], field[2]), 1.0))
+            counts[band] += 1
+    shade = np.ones(LID_SHADE_BANDS)
+    # A band too few pixels tell about takes the next one's down (the last, no shade), and each band is at
+    # least as light as the one nearer the lid.
+    for band in range(LID_SHADE_BANDS - 1, -1, -1):
+        if counts[band] >= LID_SHADE_MIN_PIXELS:
+            shade[band] = min(max(np.quantile(ratios[band, :counts[band]], LID_SHADE_QUANTILE), LID_SHADE_DARKEST), 1.0)
+        elif band + 1 < LID_SHADE_BANDS:
+            shade[band] = shade[band + 1]
+    for band in range(1, LID_SHADE_BANDS):
+        shade[band] = max(shade[band], shade[band - 1])
+    return shade
+
+
+@njit(**_COMPILE)
+def _shade_at(shade: np.ndarray, t: float) -> float:
+    """``lid_shade``'s factor at ``t``: linear between the bands' middles, reaching 1 a band past the last."""
+    position = max(t / LID_SHADE_BAND_T - 0.5, 0.0)
+    first = int(position)
+    bands = shade.shape[0]
+    if first >= bands:
+        return 1.0
+    after = shade[first + 1] if first + 1 < bands else 1.0
+    return shade[first] + (position - first) * (after - shade[first])
+
+
+@njit(**_COMPILE)
+def _shaded_field(coefficients: np.ndarray, low: np.ndarray, high: np.ndarray, lid_shading: np.ndarray, u: float,
+                  t: float) -> tuple[float, float, float]:
+    """The sclera field at (u, t) with the shade under the upper lid (``lid_shade``)."""
+    blue, green, red = sclera_colour(coefficients, low, high, u, t)
+    under_lid = _shade_at(lid_shading, t)
+    return under_lid * blue, under_lid * green, under_lid * red
+
+
+@njit(**_COMPILE)
 def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: float, strength: float, u: np.ndarray,
                t: np.ndarray, depth: np.ndarray, coefficients: np.ndarray, low: np.ndarray, high: np.ndarray, sclera_luma: float,
                out: np.ndarray) -> None:
@@ -539,13 +611,14 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
 
     # Sclera layer, where the old iris was: the field, plus the real sclera's difference from it at the
     # hole's edges; its edge blends over HOLE_FEATHER_PX into the real sclera.
-    edges, differences = hole_edges(region, eye, path, radius, coefficients, low, high)
+    lid_shading = lid_shade(region, path, radius, u, t, depth, coefficients, low, high)
+    edges, differences = hole_edges(region, eye, path, radius, coefficients, low, high, lid_shading)
     for y in range(*source_rows):
         for x in range(*source_columns):
             weight = (_ramp((hole - _distance(x - path.source_x, y - path.source_y)) / (HOLE_FEATHER_PX * scale) + 0.5)
                       * _inside(depth[y, x], scale))
             if weight > 0.0:
-                field = sclera_colour(coefficients, low, high, u[y, x], t[y, x])
+                field = _shaded_field(coefficients, low, high, lid_shading, u[y, x], t[y, x])
                 shade = _edge_difference(edges, differences, u[y, x], t[y, x])
                 for c in range(3):
                     fill = min(max(field[c] + shade[c], 0.0), 255.0)

@@ -374,3 +374,30 @@ def test_large_eyes_are_drawn_on_two_threads_exactly_as_on_one(monkeypatch, gap_
     assert len(set(drawn_on[2:])) == threads
     assert np.array_equal(outputs[0], outputs[1])
     assert not np.array_equal(outputs[0], pair)
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_the_fill_is_shaded_under_the_upper_lid_as_the_sclera_beside_it_is(scale):
+    """Lashes and the lid shade the sclera under the upper lid, more than the fit's sclera takes for shade
+    rather than lash: the fill where the iris was is shaded there as the sclera beside it is, not as bright
+    as mid-eye up to the lashes (a pale disc pasted on)."""
+    frame, landmarks, centre = _large_eye(scale)
+    # 40% darker at the lid, none from 0.4 of the opening down, along the lid's curve.
+    ys, xs = np.mgrid[0:frame.shape[0], 0:frame.shape[1]].astype(np.float64)
+    half_height = 11.0 * scale * np.sqrt(np.clip(1.0 - ((xs - centre[0]) / (30.0 * scale)) ** 2, 0.0, 1.0))
+    below_lid = (ys - (centre[1] - half_height)) / np.maximum(2.0 * half_height, 1e-6)
+    shade = 0.6 + 0.4 * np.clip(below_lid / 0.4, 0.0, 1.0)
+    sclera = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) >= 220
+    frame = np.where(sclera[..., None], frame * shade[..., None], frame).astype(np.uint8)
+    radius = 7.0 * scale
+    output = frame.copy()
+    _, moved = _move(output, landmarks, centre, centre - (15.0 * scale, 0.0), radius)
+    assert moved
+    gray_in = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(float)
+    gray_out = cv2.cvtColor(output, cv2.COLOR_BGR2GRAY).astype(float)
+    columns = slice(int(centre[0] - 0.2 * radius), int(centre[0] + 1.2 * radius))
+    for share_of_opening in (0.15, 0.25, 0.6):
+        y = int(round(centre[1] - 11.0 * scale + share_of_opening * 22.0 * scale))
+        # What the sclera there would be: the open sclera's grey, shaded as the rest is at that depth.
+        real = 225.0 * shade[y, columns]
+        assert np.abs(gray_out[y, columns] - real).mean() < 15.0, (share_of_opening, gray_out[y, columns], real)

@@ -393,7 +393,6 @@ def test_the_fill_is_shaded_under_the_upper_lid_as_the_sclera_beside_it_is(scale
     output = frame.copy()
     _, moved = _move(output, landmarks, centre, centre - (15.0 * scale, 0.0), radius)
     assert moved
-    gray_in = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(float)
     gray_out = cv2.cvtColor(output, cv2.COLOR_BGR2GRAY).astype(float)
     columns = slice(int(centre[0] - 0.2 * radius), int(centre[0] + 1.2 * radius))
     for share_of_opening in (0.15, 0.25, 0.6):

@@ -6,6 +6,7 @@ each one, so that the benchmark and the debug overlay can say where the millisec
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from glare.openness import OpennessGate
 from glare.pipeline import Stopwatch, analyse_photo, locate_pupils
 from glare.render import EyeRedraw, iris_target, render_face
 from glare.render import warm_up as warm_up_renderer
+from glare.sclera_check import sclera_over_skin
 from glare.results import EyeResult, FaceResult, FrameResult, IrisMove
 from glare.smoothing import OneEuroFilter
 
@@ -216,11 +218,14 @@ class Engine:
         array as ``output`` when drawing in place: each eye is read before it is drawn)."""
         eyes = [eye_result.eye for eye_result in face.eyes]
         pupils = [eye_result.pupil for eye_result in face.eyes]
-        amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s)
         distance = eye_distance_px((eyes[0], eyes[1]))
         radius = state.iris.radius_px(distance)
         shapes = [EyeShape.of(eye) for eye in eyes]
         centres = [np.array(pupil.centre) for pupil in pupils]
+        # The landmarks can call a shut eye open (behind a hand, as a blink starts): the image has a say.
+        sclera = min((sclera_over_skin(frame, eye, shape, centre, radius)
+                      for eye, shape, centre in zip(eyes, shapes, centres)), key=lambda ratio: (math.isnan(ratio), ratio))
+        amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s, sclera)
         drawing = amount > 0.0 and gaze.strength > 0.0
         if drawing:
             # Closed or unsure eyes are neither drawn nor trusted to size the iris.

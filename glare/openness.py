@@ -8,10 +8,15 @@ landmarks): about 0.3 for an open eye, under 0.15 in a blink. Two things depend 
 - **Whether and how much the effect moves a face's irises** (``OpennessGate``): decided per face,
   from the less open eye, so both eyes move together or neither does; never below
   ``CLOSED_OPENNESS``; fading with openness up to ``OPEN_OPENNESS`` so a half-closed eye gets a
-  smaller move; with hysteresis so it does not flicker at the threshold.
+  smaller move; with hysteresis so it does not flicker at the threshold. And never where the
+  image shows no sclera in what the landmarks call the opening (``SHUT_SCLERA``,
+  ``glare.sclera_check``): the landmarks read eyes shut behind a hand, and eyes starting to blink,
+  as open.
 """
 
 from __future__ import annotations
+
+import math
 
 from dataclasses import dataclass, field
 
@@ -29,6 +34,15 @@ MIN_CONFIDENCE = 0.2
 """A pupil found with less confidence than this stops the effect for its face..."""
 RESUME_CONFIDENCE = 0.3
 """...until both pupils are found with at least this much again."""
+SHUT_SCLERA = 0.6
+"""An eye whose opening at its brightest is darker than this share of the skin below it shows no sclera
+(``glare.sclera_check.sclera_over_skin``): it is shut or covered, whatever its landmarks say, and the
+effect stops. On woman_expressions.mp4 (search on the frame's thread) open eyes at openness 0.2 and over
+read 0.69 and up (a tilted, narrowed eye in shade; 0.54 once as a blink began), the shut eyes behind a
+hand 0.27-0.45, half-blinks 0.28-0.57 (0.61 and 0.66 once each); man_webcam.mp4's open eyes 0.79 and
+up, its blink 0.51-0.63."""
+REOPEN_SCLERA = 0.65
+"""...until both eyes' openings are at least this bright again."""
 
 
 def pupil_visibility(openness: float) -> float:
@@ -56,12 +70,15 @@ class OpennessGate:
     is_open: bool = False
     _last_time_s: float | None = field(default=None, repr=False)
 
-    def update(self, openness: float, confidence: float, time_s: float) -> float:
-        """``openness`` and ``confidence`` are the face's worse eye's; returns the amount for this frame."""
+    def update(self, openness: float, confidence: float, time_s: float, sclera: float = math.nan) -> float:
+        """``openness``, ``confidence`` and ``sclera`` (``sclera_over_skin``; NaN where unknown) are the face's
+        worse eye's; returns the amount for this frame."""
         if self.is_open:
-            self.is_open = openness >= CLOSED_OPENNESS and confidence >= MIN_CONFIDENCE
+            self.is_open = (openness >= CLOSED_OPENNESS and confidence >= MIN_CONFIDENCE
+                            and not sclera < SHUT_SCLERA)
         else:
-            self.is_open = openness >= REOPEN_OPENNESS and confidence >= RESUME_CONFIDENCE
+            self.is_open = (openness >= REOPEN_OPENNESS and confidence >= RESUME_CONFIDENCE
+                            and not sclera < REOPEN_SCLERA)
         goal = openness_fade(openness) if self.is_open else 0.0
         elapsed = 0.0 if self._last_time_s is None else max(time_s - self._last_time_s, 0.0)
         self._last_time_s = time_s

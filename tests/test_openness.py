@@ -65,3 +65,39 @@ def test_every_locator_trusts_a_pupil_by_the_same_openness():
             [pupil] = locator.locate([upright_crop(frame, eye, locator.geometry)])
             assert eye.openness == pytest.approx(openness)
             assert (pupil.confidence > 0.0) == expect_confidence, (name, eye.openness)
+
+
+def test_an_eye_that_shows_no_sclera_stops_the_effect_with_hysteresis():
+    """Landmarks that call a shut eye open (behind a hand, as a blink starts) do not start or keep the
+    effect where the image shows no sclera in the opening."""
+    from glare.openness import REOPEN_SCLERA, SHUT_SCLERA
+
+    gate = OpennessGate()
+    assert gate.update(0.3, 0.9, 0.0, sclera=SHUT_SCLERA - 0.1) == 0.0
+    for index in range(1, 20):
+        gate.update(0.3, 0.9, index / 30, sclera=1.1)
+    assert gate.amount == pytest.approx(1.0)
+    assert gate.update(0.3, 0.9, 20 / 30, sclera=SHUT_SCLERA - 0.02) == 0.0
+    # Between the two thresholds a shut gate stays shut; it opens again once the sclera shows.
+    assert gate.update(0.3, 0.9, 21 / 30, sclera=(SHUT_SCLERA + REOPEN_SCLERA) / 2) == 0.0
+    assert gate.update(0.3, 0.9, 22 / 30, sclera=REOPEN_SCLERA + 0.05) > 0.0
+    # Where the image cannot tell (too little of the eye in the frame), the landmarks decide.
+    assert gate.update(0.3, 0.9, 23 / 30, sclera=float("nan")) > 0.0
+
+
+def test_the_sclera_check_tells_an_open_eye_from_a_shut_one_the_landmarks_call_open():
+    from glare.eyes import Eye, EyeShape
+    from glare.openness import REOPEN_SCLERA, SHUT_SCLERA
+    from glare.sclera_check import sclera_over_skin
+    from tests.conftest import synthetic_eye_frame
+
+    frame, landmarks = synthetic_eye_frame((100.0, 60.0))
+    eye = Eye("right", landmarks)
+    shape = EyeShape.of(eye)
+    assert sclera_over_skin(frame, eye, shape, np.array([100.0, 60.0]), 9.0) > REOPEN_SCLERA
+    # The same landmarks (an opening 22 px high) on a shut eye: the lid's crease in shade above the dark
+    # band of lashes where the lids meet, as a hand's pressure or a starting blink leaves the points.
+    shut = np.full_like(frame, 170)
+    shut[46:58] = 95
+    shut[58:74] = 35
+    assert sclera_over_skin(shut, eye, shape, np.array([100.0, 60.0]), 9.0) < SHUT_SCLERA

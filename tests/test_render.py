@@ -400,3 +400,28 @@ def test_the_fill_is_shaded_under_the_upper_lid_as_the_sclera_beside_it_is(scale
         # What the sclera there would be: the open sclera's grey, shaded as the rest is at that depth.
         real = 225.0 * shade[y, columns]
         assert np.abs(gray_out[y, columns] - real).mean() < 15.0, (share_of_opening, gray_out[y, columns], real)
+
+
+def test_eyes_shut_behind_a_hand_are_left_alone_though_their_landmarks_call_them_open(woman_video):
+    """woman_expressions.mp4 frames 106-130: a hand at the face, both eyes shut. dlib's points read them
+    0.17-0.24 open, and the effect drew a dark iris and a pale fill on the lids; the opening shows no
+    sclera there, and the eyes are left alone."""
+    engine = Engine(EngineSettings(analysis=AnalysisSettings(tracker=TrackerSettings(search_in_thread=False)),
+                                   gaze=GazeSettings(effect="glare")))
+    source = VideoFileSource(woman_video)
+    called_open = 0
+    try:
+        for captured in source.frames():
+            if captured.index > 130:
+                break
+            output, result = engine.process(captured.image, captured.time_s)
+            if captured.index < 106:
+                continue
+            for face in result.faces:
+                called_open += min(e.eye.openness for e in face.eyes) >= CLOSED_OPENNESS
+                for eye_result in face.eyes:
+                    x0, y0, x1, y1 = eye_region(eye_result.eye, output.shape)
+                    assert np.array_equal(output[y0:y1, x0:x1], captured.image[y0:y1, x0:x1]), captured.index
+    finally:
+        source.close()
+    assert called_open > 15

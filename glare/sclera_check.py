@@ -1,0 +1,90 @@
+"""Whether an eye shows its sclera: the image's word on openness, where the landmarks' can be wrong.
+
+dlib's six eye points say how open an eye is, and they are often right; but behind a hand, or in
+the frames where a blink starts (the landmarks are smoothed and follow a frame or two late), they
+read a shut eye as 0.18-0.24 open, and the effect drew a dark iris and a pale fill on the lid. What
+the landmarks call the opening then holds lid skin, lashes and their shadow, and nothing as bright
+as sclera. So the brightest part of the opening (its upper quintile, the old iris left out) is
+compared with the skin just below the eye: on woman_expressions.mp4 an open eye's opening reads
+0.69-1.6 times the skin, its shut eyes behind a hand and most of its half-blinks 0.27-0.57 (the
+thresholds are in ``glare.openness``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from glare.eyes import Eye, EyeNumbers, EyeShape, eye_coordinates, lid_curves, opening_depth
+from glare.render_kernels import LUMA, edge_scale
+
+OPENING_QUANTILE = 0.8
+"""The opening's brightness is this quantile of its pixels': the sclera in it, past lashes and shadow."""
+IRIS_CLEARANCE = 1.0
+"""Pixels within this many iris radii of the pupil are iris, not sclera, and are left out."""
+SKIN_BELOW = (0.4, 0.5, 0.6)
+"""The skin is read this many eye widths below the eye's middle (across the eye), at five places along it."""
+MIN_PIXELS = 8
+"""Fewer opening pixels than this, or fewer than five skin samples in the frame, say nothing."""
+
+
+@njit(cache=True, nogil=True)
+def _luma_at(frame: np.ndarray, x: int, y: int) -> float:
+    return LUMA[0] * frame[y, x, 0] + LUMA[1] * frame[y, x, 1] + LUMA[2] * frame[y, x, 2]
+
+
+@njit(cache=True, nogil=True)
+def _opening_over_skin(frame: np.ndarray, eye: EyeNumbers, box: tuple[int, int, int, int], centre_x: float,
+                       centre_y: float, radius: float) -> float:
+    """The ratio ``sclera_over_skin`` returns, for an eye in frame pixels (``eye``'s origin at the frame's
+    corner) whose opening lies in ``box``."""
+    x0, y0, x1, y1 = box
+    # A large eye is read at every edge-scale-th pixel: as many samples as a small one's, and as cheap.
+    step = max(int(edge_scale(radius)), 1)
+    clear = IRIS_CLEARANCE * radius
+    values = np.empty(((y1 - y0 + step - 1) // step) * ((x1 - x0 + step - 1) // step))
+    count = 0
+    for y in range(y0, y1, step):
+        for x in range(x0, x1, step):
+            u, v = eye_coordinates(x - eye.origin_x, y - eye.origin_y, (eye.along_x, eye.along_y),
+                                   (eye.across_x, eye.across_y), eye.half_width)
+            lids = lid_curves(u, (eye.upper_a, eye.upper_b), (eye.lower_a, eye.lower_b))
+            if opening_depth(u, v, lids, eye.half_width) <= 0.5:
+                continue
+            if math.hypot(x - centre_x, y - centre_y) <= clear:
+                continue
+            values[count] = _luma_at(frame, x, y)
+            count += 1
+    if count < MIN_PIXELS:
+        return np.nan
+    opening = np.quantile(values[:count], OPENING_QUANTILE)
+    height, width = frame.shape[0], frame.shape[1]
+    skin = np.empty(5 * len(SKIN_BELOW))
+    found = 0
+    for below in SKIN_BELOW:
+        for along in (-0.4, -0.2, 0.0, 0.2, 0.4):
+            across = below * 2.0 * eye.half_width
+            x = int(round(eye.origin_x + along * eye.half_width * eye.along_x + across * eye.across_x))
+            y = int(round(eye.origin_y + along * eye.half_width * eye.along_y + across * eye.across_y))
+            if 0 <= x < width and 0 <= y < height:
+                skin[found] = _luma_at(frame, x, y)
+                found += 1
+    if found < 5:
+        return np.nan
+    return opening / max(np.median(skin[:found]), 1.0)
+
+
+def sclera_over_skin(frame: np.ndarray, eye: Eye, shape: EyeShape, pupil: np.ndarray, iris_radius_px: float) -> float:
+    """How bright ``eye``'s opening is at its brightest, the iris round ``pupil`` left out, over the skin
+    below the eye (``frame`` BGR uint8, all in frame pixels). NaN where too little of either is in the frame."""
+    (low_x, low_y), (high_x, high_y) = eye.bounds
+    # The lid curves may bulge a little past their landmarks.
+    bulge = 0.25 * shape.max_opening_px + 1.0
+    box = (max(math.floor(low_x) - 1, 0), max(math.floor(low_y - bulge), 0),
+           min(math.ceil(high_x) + 2, frame.shape[1]), min(math.ceil(high_y + bulge) + 1, frame.shape[0]))
+    if box[2] - box[0] < 3 or box[3] - box[1] < 3:
+        return math.nan
+    return float(_opening_over_skin(frame, shape.numbers(), box, float(pupil[0]), float(pupil[1]),
+                                    float(iris_radius_px)))

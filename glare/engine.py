@@ -223,8 +223,9 @@ class Engine:
         shapes = [EyeShape.of(eye) for eye in eyes]
         centres = [np.array(pupil.centre) for pupil in pupils]
         # The landmarks can call a shut eye open (behind a hand, as a blink starts): the image has a say.
-        sclera = min((sclera_over_skin(frame, eye, shape, centre, radius)
-                      for eye, shape, centre in zip(eyes, shapes, centres)), key=lambda ratio: (math.isnan(ratio), ratio))
+        known = [ratio for ratio in (sclera_over_skin(frame, eye, shape, centre, radius)
+                                     for eye, shape, centre in zip(eyes, shapes, centres)) if not math.isnan(ratio)]
+        sclera = min(known) if known else math.nan
         amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s, sclera)
         drawing = amount > 0.0 and gaze.strength > 0.0
         if drawing:

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 import cv2
@@ -204,13 +205,17 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
     if not all(layer[0] for layer in layers):
         return False
 
-    def draw(region: np.ndarray, eye: tuple[EyeNumbers, IrisPath], layer: tuple, box: Box, redraw: EyeRedraw) -> None:
-        x0, y0, x1, y1 = box
-        redraw_eye(region, eye[0], eye[1], iris_radius_px, strength, *layer[1:], frame[y0:y1, x0:x1])
-        if squinting:
-            _squint(frame, redraw.eye, redraw.shape, squint * strength)
+    def draw(index: int) -> None:
+        (x0, y0, x1, y1), (eye, path) = boxes[index], eyes[index]
+        redraw_eye(regions[index], eye, path, iris_radius_px, strength, *layers[index][1:], frame[y0:y1, x0:x1])
+        if squinting and together:
+            _squint(frame, redraws[index].eye, redraws[index].shape, squint * strength)
 
-    _each([lambda args=args: draw(*args) for args in zip(regions, eyes, layers, boxes, redraws)], together)
+    _each([partial(draw, index) for index in range(len(redraws))], together)
+    # Eyes whose boxes meet are squinted after both are redrawn: a squint moves what a redraw wrote.
+    if squinting and not together:
+        for redraw in redraws:
+            _squint(frame, redraw.eye, redraw.shape, squint * strength)
     return True
 
 

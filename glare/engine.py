@@ -186,7 +186,8 @@ class Engine:
             for face in analysed.faces:
                 gaze = self.director.settled_gaze(face.face.track_id)
                 if gaze.strength > 0.0:
-                    state = _FaceEffectState(OpennessGate(rise_s=0.0), IrisSize(hold_s=self.settings.iris_size_hold_s))
+                    state = _FaceEffectState(OpennessGate(rise_s=0.0, sclera_prior=math.nan),
+                                             IrisSize(hold_s=self.settings.iris_size_hold_s))
                     face = self._render_face(image, output, face, gaze, state, 0.0)
                 faces.append(face)
         return output, FrameResult(analysed.index, 0.0, faces, stopwatch.timings_ms)

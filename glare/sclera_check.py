@@ -6,8 +6,9 @@ read a shut eye as 0.18-0.24 open, and the effect drew a dark iris and a pale fi
 the landmarks call the opening then holds lid skin, lashes and their shadow, and nothing as bright
 as sclera. So the brightest part of the opening (its upper quintile, the old iris left out) is
 compared with the skin just below the eye: on woman_expressions.mp4 an open eye's opening reads
-0.69-1.6 times the skin, its shut eyes behind a hand and most of its half-blinks 0.27-0.57 (the
-thresholds are in ``glare.openness``).
+0.69-1.6 times the skin, its shut eyes behind a hand and most of its half-blinks 0.27-0.57. Other
+faces' open eyes can read as low (dark irises that fill the opening, eyes in shade), so the gate
+measures a face against its own open eyes (the thresholds are in ``glare.openness``).
 """
 
 from __future__ import annotations

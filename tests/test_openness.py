@@ -69,35 +69,59 @@ def test_every_locator_trusts_a_pupil_by_the_same_openness():
 
 def test_an_eye_that_shows_no_sclera_stops_the_effect_with_hysteresis():
     """Landmarks that call a shut eye open (behind a hand, as a blink starts) do not start or keep the
-    effect where the image shows no sclera in the opening."""
-    from glare.openness import REOPEN_SCLERA, SHUT_SCLERA
+    effect where the image shows no sclera in the opening: none at all, or, for a face seen wide open,
+    far less than its open eyes showed."""
+    from glare.openness import REOPEN_SCLERA, REOPEN_SCLERA_SHARE, SHUT_SCLERA, SHUT_SCLERA_SHARE
 
     gate = OpennessGate()
-    assert gate.update(0.3, 0.9, 0.0, sclera=SHUT_SCLERA - 0.1) == 0.0
-    for index in range(1, 20):
-        gate.update(0.3, 0.9, index / 30, sclera=1.1)
+    # A face never seen open: only a reading with no sclera at all keeps the effect off.
+    assert gate.update(0.3, 0.9, 0.0, sclera=SHUT_SCLERA - 0.05) == 0.0
+    assert gate.update(0.3, 0.9, 1 / 30, sclera=REOPEN_SCLERA + 0.05) > 0.0
+    for index in range(2, 20):
+        gate.update(0.3, 0.9, index / 30, sclera=1.0)
     assert gate.amount == pytest.approx(1.0)
-    assert gate.update(0.3, 0.9, 20 / 30, sclera=SHUT_SCLERA - 0.02) == 0.0
-    # Between the two thresholds a shut gate stays shut; it opens again once the sclera shows.
-    assert gate.update(0.3, 0.9, 21 / 30, sclera=(SHUT_SCLERA + REOPEN_SCLERA) / 2) == 0.0
-    assert gate.update(0.3, 0.9, 22 / 30, sclera=REOPEN_SCLERA + 0.05) > 0.0
+    # Seen wide open at 1.0: a reading under half of that is a shut eye...
+    assert gate.update(0.3, 0.9, 20 / 30, sclera=SHUT_SCLERA_SHARE - 0.05) == 0.0
+    # ...which stays shut between the two shares, and opens again once the sclera shows.
+    assert gate.update(0.3, 0.9, 21 / 30, sclera=(SHUT_SCLERA_SHARE + REOPEN_SCLERA_SHARE) / 2) == 0.0
+    assert gate.update(0.3, 0.9, 22 / 30, sclera=REOPEN_SCLERA_SHARE + 0.05) > 0.0
     # Where the image cannot tell (too little of the eye in the frame), the landmarks decide.
     assert gate.update(0.3, 0.9, 23 / 30, sclera=float("nan")) > 0.0
 
 
 def test_the_sclera_check_tells_an_open_eye_from_a_shut_one_the_landmarks_call_open():
     from glare.eyes import Eye, EyeShape
-    from glare.openness import REOPEN_SCLERA, SHUT_SCLERA
+    from glare.openness import REOPEN_SCLERA, SHUT_SCLERA, SHUT_SCLERA_SHARE
     from glare.sclera_check import sclera_over_skin
     from tests.conftest import synthetic_eye_frame
 
     frame, landmarks = synthetic_eye_frame((100.0, 60.0))
     eye = Eye("right", landmarks)
     shape = EyeShape.of(eye)
-    assert sclera_over_skin(frame, eye, shape, np.array([100.0, 60.0]), 9.0) > REOPEN_SCLERA
+    open_reading = sclera_over_skin(frame, eye, shape, np.array([100.0, 60.0]), 9.0)
+    assert open_reading > REOPEN_SCLERA
     # The same landmarks (an opening 22 px high) on a shut eye: the lid's crease in shade above the dark
     # band of lashes where the lids meet, as a hand's pressure or a starting blink leaves the points.
     shut = np.full_like(frame, 170)
     shut[46:58] = 95
     shut[58:74] = 35
+    assert sclera_over_skin(shut, eye, shape, np.array([100.0, 60.0]), 9.0) < SHUT_SCLERA_SHARE * open_reading
+    # No sclera at all (a dark band of lashes where the points say the opening is).
+    shut[46:74] = 35
     assert sclera_over_skin(shut, eye, shape, np.array([100.0, 60.0]), 9.0) < SHUT_SCLERA
+
+
+def test_a_face_with_dark_narrow_eyes_is_measured_against_itself():
+    """Dark irises that fill a narrow opening show little sclera: such a face, never called wide open, is
+    held back at first (against what open eyes show as a rule), then judged by its own eyes."""
+    from glare.openness import NARROW_FRAMES, REOPEN_SCLERA, TYPICAL_OPEN_SCLERA, REOPEN_SCLERA_SHARE
+
+    reading = REOPEN_SCLERA + 0.05
+    assert reading < REOPEN_SCLERA_SHARE * TYPICAL_OPEN_SCLERA
+    gate = OpennessGate()
+    amounts = [gate.update(0.21, 0.9, index / 24, sclera=reading) for index in range(NARROW_FRAMES + 24)]
+    assert max(amounts[: NARROW_FRAMES - 1]) == 0.0
+    assert amounts[-1] == pytest.approx(openness_fade(0.21))
+    # A photo assumes nothing of open eyes: it is judged by its own reading alone.
+    photo = OpennessGate(rise_s=0.0, sclera_prior=float("nan"))
+    assert photo.update(0.21, 0.9, 0.0, sclera=reading) > 0.0

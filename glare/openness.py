@@ -45,7 +45,8 @@ SHUT_SCLERA_SHARE = 0.6
 """An eye whose reading falls under this share of what the face's open eyes show (learned from the face,
 ``TYPICAL_OPEN_SCLERA`` until then) is shut too: woman_expressions.mp4's open eyes read 0.69-1.6, her shut
 eyes behind a hand 0.27-0.45 and half-blinks 0.28-0.57; man_webcam.mp4's open eyes 0.79 and up, his blink
-0.51-0.63. At 0.5 (back from 0.6) four more of the clips' shut frames were drawn, and two open ones just after them."""
+0.51-0.63. At 0.5 (back from 0.6) four more of the clips' shut frames were drawn, and two open ones
+just after them."""
 REOPEN_SCLERA_SHARE = 0.7
 """...until both eyes read at least this share of it again."""
 WIDE_OPEN_OPENNESS = 0.25

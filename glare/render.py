@@ -83,7 +83,7 @@ def _clipped_box(eye: Eye, margin_x: float, margin_y: float, frame_shape: tuple[
     return _intersection(box, (0, 0, frame_shape[1], frame_shape[0]))
 
 
-def _opening_box(shape: EyeShape, eye: Eye, frame_shape: tuple[int, ...]) -> Box | None:
+def opening_box(shape: EyeShape, eye: Eye, frame_shape: tuple[int, ...]) -> Box | None:
     """The pixels the eye redraw may touch: the opening's bounding box (the lid curves may bulge past
     their landmarks), one pixel more for the soft edge."""
     return _clipped_box(eye, 1.0, 0.25 * shape.max_opening_px + 1.0, frame_shape)
@@ -189,7 +189,7 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
         return False
     if not all(_on_eye(redraw, iris_radius_px) for redraw in redraws):
         return False
-    boxes = [_opening_box(redraw.shape, redraw.eye, frame.shape) for redraw in redraws]
+    boxes = [opening_box(redraw.shape, redraw.eye, frame.shape) for redraw in redraws]
     if any(box is None for box in boxes):
         return False
     squinting = squint * strength > 0.01

@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from glare.eyes import Eye, EyeNumbers, EyeShape, eye_coordinates, lid_curves, opening_depth
+from glare.render import opening_box
 from glare.render_kernels import LUMA, edge_scale
 
 OPENING_QUANTILE = 0.8
@@ -80,12 +81,8 @@ def _opening_over_skin(frame: np.ndarray, eye: EyeNumbers, box: tuple[int, int, 
 def sclera_over_skin(frame: np.ndarray, eye: Eye, shape: EyeShape, pupil: np.ndarray, iris_radius_px: float) -> float:
     """How bright ``eye``'s opening is at its brightest, the iris round ``pupil`` left out, over the skin
     below the eye (``frame`` BGR uint8, all in frame pixels). NaN where too little of either is in the frame."""
-    (low_x, low_y), (high_x, high_y) = eye.bounds
-    # The lid curves may bulge a little past their landmarks.
-    bulge = 0.25 * shape.max_opening_px + 1.0
-    box = (max(math.floor(low_x) - 1, 0), max(math.floor(low_y - bulge), 0),
-           min(math.ceil(high_x) + 2, frame.shape[1]), min(math.ceil(high_y + bulge) + 1, frame.shape[0]))
-    if box[2] - box[0] < 3 or box[3] - box[1] < 3:
+    box = opening_box(shape, eye, frame.shape)
+    if box is None:
         return math.nan
     return float(_opening_over_skin(frame, shape.numbers(), box, float(pupil[0]), float(pupil[1]),
                                     float(iris_radius_px)))

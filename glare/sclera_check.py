@@ -20,7 +20,7 @@ from numba import njit
 
 from glare.eyes import Eye, EyeNumbers, EyeShape, eye_coordinates, lid_curves, opening_depth
 from glare.render import opening_box
-from glare.render_kernels import LUMA, edge_scale
+from glare.render_kernels import LUMA
 
 OPENING_QUANTILE = 0.8
 """The opening's brightness is this quantile of its pixels': the sclera in it, past lashes and shadow."""
@@ -30,21 +30,25 @@ SKIN_BELOW = (0.4, 0.5, 0.6)
 """The skin is read this many eye widths below the eye's middle (across the eye), at five places along it."""
 MIN_PIXELS = 8
 """Fewer opening pixels than this, or fewer than five skin samples in the frame, say nothing."""
+SAMPLED_WIDTH_PX = 24.0
+"""Wider eyes are read at every (width / this)-th pixel."""
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _luma_at(frame: np.ndarray, x: int, y: int) -> float:
     return LUMA[0] * frame[y, x, 0] + LUMA[1] * frame[y, x, 1] + LUMA[2] * frame[y, x, 2]
 
 
-@njit(cache=True, nogil=True)
+# Unlike the renderer's loops, these keep Python's lock: in 16 us a call, letting go of it only gave the
+# face-search thread the chance to hold the frame up (now and then by 10 ms) while it was taken back.
+@njit(cache=True)
 def _opening_over_skin(frame: np.ndarray, eye: EyeNumbers, box: tuple[int, int, int, int], centre_x: float,
                        centre_y: float, radius: float) -> float:
     """The ratio ``sclera_over_skin`` returns, for an eye in frame pixels (``eye``'s origin at the frame's
     corner) whose opening lies in ``box``."""
     x0, y0, x1, y1 = box
-    # A large eye is read at every edge-scale-th pixel: as many samples as a small one's, and as cheap.
-    step = max(int(edge_scale(radius)), 1)
+    # An eye wider than SAMPLED_WIDTH_PX is read at every n-th pixel: some hundreds of samples at any size.
+    step = max(int(2.0 * eye.half_width / SAMPLED_WIDTH_PX), 1)
     clear = IRIS_CLEARANCE * radius
     values = np.empty(((y1 - y0 + step - 1) // step) * ((x1 - x0 + step - 1) // step))
     count = 0

@@ -193,10 +193,10 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
     if any(box is None for box in boxes):
         return False
     squinting = squint * strength > 0.01
-    # What each eye's redraw and squint may write (the squint stays inside ``eye_region``).
-    touched = [_covering(box, eye_region(redraw.eye, frame.shape)) if squinting else box
-               for redraw, box in zip(redraws, boxes)]
-    together = min((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) >= TWO_THREADS_MIN_PX and _apart(touched)
+    together = (min((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) >= TWO_THREADS_MIN_PX
+                # What each eye's redraw and squint may write (the squint stays inside ``eye_region``).
+                and _apart([_covering(box, eye_region(redraw.eye, frame.shape)) if squinting else box
+                            for redraw, box in zip(redraws, boxes)]))
     # Every eye is read before any is written, and checked before any is drawn.
     regions = [np.ascontiguousarray(frame[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
     eyes = [redraw.in_box(box) for redraw, box in zip(redraws, boxes)]

@@ -23,6 +23,7 @@ from glare.pipeline import Stopwatch, analyse_photo, locate_pupils
 from glare.render import EyeRedraw, iris_target, render_face
 from glare.render import warm_up as warm_up_renderer
 from glare.sclera_check import sclera_over_skin
+from glare.sclera_check import warm_up as warm_up_sclera_check
 from glare.results import EyeResult, FaceResult, FrameResult, IrisMove
 from glare.smoothing import OneEuroFilter
 
@@ -107,7 +108,7 @@ class Engine:
         self._last_seen: dict[int, float] = {}
         """When each face was last in a frame (seconds), for as long as its effect is kept."""
         self._frames = 0
-        seconds = warm_up_renderer()
+        seconds = warm_up_renderer() + warm_up_sclera_check()
         if seconds > 1.0:
             print(f"glare: compiled the renderer in {seconds:.1f} s (once; later runs load it from the cache)",
                   file=sys.stderr)

@@ -18,7 +18,7 @@ from glare.faces import REACQUIRE_S, FaceFinder, FaceTracker, TrackerSettings
 from glare.gaze import Gaze, GazeDirector, GazeSettings
 from glare.pupils import DEFAULT_LOCATOR, Pupil, PupilLocator, make_locator
 from glare.iris import IrisSize, eye_distance_px, fit_iris
-from glare.openness import OpennessGate
+from glare.openness import CLOSED_OPENNESS, OpennessGate
 from glare.pipeline import Stopwatch, analyse_photo, locate_pupils
 from glare.render import EyeRedraw, iris_target, render_face
 from glare.render import warm_up as warm_up_renderer
@@ -224,11 +224,14 @@ class Engine:
         radius = state.iris.radius_px(distance)
         shapes = [EyeShape.of(eye) for eye in eyes]
         centres = [np.array(pupil.centre) for pupil in pupils]
-        # The landmarks can call a shut eye open (behind a hand, as a blink starts): the image has a say.
-        known = [ratio for ratio in (sclera_over_skin(frame, eye, shape, centre, radius)
-                                     for eye, shape, centre in zip(eyes, shapes, centres)) if not math.isnan(ratio)]
+        openness = min(eye.openness for eye in eyes)
+        # The landmarks can call a shut eye open (behind a hand, as a blink starts): the image has a say. Eyes
+        # the landmarks call closed are shut to the gate anyway, and teach it nothing: not read.
+        known = [] if openness < CLOSED_OPENNESS else [
+            ratio for ratio in (sclera_over_skin(frame, eye, shape, centre, radius)
+                                for eye, shape, centre in zip(eyes, shapes, centres)) if not math.isnan(ratio)]
         sclera = min(known) if known else math.nan
-        amount = state.gate.update(min(eye.openness for eye in eyes), min(p.confidence for p in pupils), time_s, sclera)
+        amount = state.gate.update(openness, min(p.confidence for p in pupils), time_s, sclera)
         drawing = amount > 0.0 and gaze.strength > 0.0
         if drawing:
             # Closed or unsure eyes are neither drawn nor trusted to size the iris.

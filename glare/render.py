@@ -200,8 +200,8 @@ def render_face(frame: np.ndarray, redraws: Sequence[EyeRedraw], iris_radius_px:
     # Every eye is read before any is written, and checked before any is drawn.
     regions = [np.ascontiguousarray(frame[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
     eyes = [redraw.in_box(box) for redraw, box in zip(redraws, boxes)]
-    layers = _each([lambda region=region, eye=eye: eye_layers(region, eye[0], eye[1], iris_radius_px)
-                    for region, eye in zip(regions, eyes)], together)
+    layers = _each([partial(eye_layers, region, eye, path, iris_radius_px) for region, (eye, path) in zip(regions, eyes)],
+                   together)
     if not all(layer[0] for layer in layers):
         return False
 

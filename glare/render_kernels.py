@@ -115,7 +115,8 @@ def _distance(dx: float, dy: float) -> float:
 
 
 @njit(**_COMPILE)
-def _luma(blue: float, green: float, red: float) -> float:
+def luma_of(blue: float, green: float, red: float) -> float:
+    """A BGR colour's brightness (``LUMA``)."""
     return LUMA[0] * blue + LUMA[1] * green + LUMA[2] * red
 
 
@@ -188,7 +189,7 @@ def fit_sclera(u: np.ndarray, t: np.ndarray, colours: np.ndarray):
     luma = np.empty(count)
     bases = np.empty((count, 6))
     for k in range(count):
-        luma[k] = _luma(colours[k, 0], colours[k, 1], colours[k, 2])
+        luma[k] = luma_of(colours[k, 0], colours[k, 1], colours[k, 2])
         _sclera_basis(u[k], t[k], bases[k])
     keep = np.ones(count, np.bool_)
     residual = np.zeros(count)
@@ -214,7 +215,7 @@ def fit_sclera(u: np.ndarray, t: np.ndarray, colours: np.ndarray):
         coefficients = _solve(normal, right).T.copy()
         luma_coefficients = np.zeros(6)
         for a in range(6):
-            luma_coefficients[a] = _luma(coefficients[0, a], coefficients[1, a], coefficients[2, a])
+            luma_coefficients[a] = luma_of(coefficients[0, a], coefficients[1, a], coefficients[2, a])
         total, kept = 0.0, 0
         for k in range(count):
             residual[k] = luma[k] - _dot(luma_coefficients, bases[k])
@@ -446,7 +447,7 @@ def hole_edges(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     edges = np.full((bands, 2), np.nan)
     differences = np.zeros((bands, 2, 3))
     known = np.zeros((bands, 2), np.bool_)
-    darkest = _luma(low[0], low[1], low[2])
+    darkest = luma_of(low[0], low[1], low[2])
     source_u = ((path.source_x - eye.origin_x) * eye.along_x + (path.source_y - eye.origin_y) * eye.along_y) / eye.half_width
     step = 0.5 / eye.half_width
     for band in range(bands):
@@ -476,7 +477,7 @@ def hole_edges(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                 field = _shaded_field(coefficients, low, high, lid_shading, sample_u, t)
                 # A lash, the dark of a corner or the iris's rim, not shaded sclera: darker than any
                 # sclera the fit kept, and than the field can be in shade.
-                if _luma(real[0], real[1], real[2]) < min(darkest, EDGE_SHADE * _luma(field[0], field[1], field[2])):
+                if luma_of(real[0], real[1], real[2]) < min(darkest, EDGE_SHADE * luma_of(field[0], field[1], field[2])):
                     continue
                 for c in range(3):
                     total[c] += real[c] - field[c]
@@ -556,8 +557,8 @@ def lid_shade(region: np.ndarray, path: IrisPath, radius: float, u: np.ndarray, 
                 continue
             field = sclera_colour(coefficients, low, high, u[y, x], t[y, x])
             band = min(max(int(t[y, x] / LID_SHADE_BAND_T), 0), LID_SHADE_BANDS - 1)
-            ratios[band, counts[band]] = (_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2])
-                                          / max(_luma(field[0], field[1], field[2]), 1.0))
+            ratios[band, counts[band]] = (luma_of(region[y, x, 0], region[y, x, 1], region[y, x, 2])
+                                          / max(luma_of(field[0], field[1], field[2]), 1.0))
             counts[band] += 1
     shade = np.ones(LID_SHADE_BANDS)
     # A band too few pixels tell about takes the next one's down (the last, no shade), and each band is at
@@ -655,7 +656,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
             direct[wy, wx, 3] = (weights[0] * depth[y0, x0] + weights[1] * depth[y0, x1]
                                  + weights[2] * depth[y1, x0] + weights[3] * depth[y1, x1])
             # Read by every layer below: computed once here.
-            direct_luma[wy, wx] = _luma(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
+            direct_luma[wy, wx] = luma_of(direct[wy, wx, 0], direct[wy, wx, 1], direct[wy, wx, 2])
             if from_target[wy, wx] < 0.8 * radius:
                 shown = _shown(direct[wy, wx, 3], scale)
                 inner_luma += shown * direct_luma[wy, wx]
@@ -696,7 +697,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                     mean_colour[c] += texture[wy, wx] * direct[wy, wx, c]
                 mean_weight += texture[wy, wx]
     mean_colour /= max(mean_weight, 1e-3)
-    mean_luma = max(_luma(mean_colour[0], mean_colour[1], mean_colour[2]), 1.0)
+    mean_luma = max(luma_of(mean_colour[0], mean_colour[1], mean_colour[2]), 1.0)
     for ring in range(rings):
         ring_luma[ring] = ring_luma[ring] / max(ring_weight[ring], 1e-3) / mean_luma if ring_weight[ring] > 0.5 else 1.0
     # A catchlight's place in the texture is filled from the iris around it: the mirrored side of the
@@ -716,7 +717,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
             # Past the limbus the source shows the rim's blur into sclera, which may be lit brighter
             # on one side: no brighter there than what it is drawn over (a white crescent at 1080p).
             within = _ramp((radius - from_target[wy, wx]) / scale + 0.5)
-            rim_over = within < 1.0 and direct_luma[wy, wx] > _luma(drawn[y, x, 0], drawn[y, x, 1], drawn[y, x, 2])
+            rim_over = within < 1.0 and direct_luma[wy, wx] > luma_of(drawn[y, x, 0], drawn[y, x, 1], drawn[y, x, 2])
             hidden = 1.0 - texture[wy, wx] - speck[wy, wx]
             found = 0.0
             if speck[wy, wx] > 0.0:
@@ -767,7 +768,7 @@ def _draw_catchlight(region: np.ndarray, depth: np.ndarray, path: IrisPath, radi
     speck_top, speck_left = rows[0], columns[0]
     for y in range(*rows):
         for x in range(*columns):
-            value = _catchlight(_luma(region[y, x, 0], region[y, x, 1], region[y, x, 2]),
+            value = _catchlight(luma_of(region[y, x, 0], region[y, x, 1], region[y, x, 2]),
                                 _distance(x - path.source_x, y - path.source_y), radius, scale, iris_luma, contrast)
             speck[y - rows[0], x - columns[0]] = value
             if value > 0.0:

@@ -21,7 +21,7 @@ from numba import njit
 
 from glare.eyes import Eye, EyeNumbers, EyeShape, eye_coordinates, lid_curves, opening_depth
 from glare.render import opening_box
-from glare.render_kernels import LUMA
+from glare.render_kernels import luma_of
 
 OPENING_QUANTILE = 0.8
 """The opening's brightness is this quantile of its pixels': the sclera in it, past lashes and shadow."""
@@ -33,11 +33,6 @@ MIN_PIXELS = 8
 """Fewer opening pixels than this, or fewer than five skin samples in the frame, say nothing."""
 SAMPLED_WIDTH_PX = 24.0
 """Wider eyes are read at every (width / this)-th pixel."""
-
-
-@njit(cache=True)
-def _luma_at(frame: np.ndarray, x: int, y: int) -> float:
-    return LUMA[0] * frame[y, x, 0] + LUMA[1] * frame[y, x, 1] + LUMA[2] * frame[y, x, 2]
 
 
 # Unlike the renderer's loops, these keep Python's lock: a 16 us call that let go of it waited to take it
@@ -62,7 +57,7 @@ def _opening_over_skin(frame: np.ndarray, eye: EyeNumbers, box: tuple[int, int, 
                 continue
             if math.hypot(x - centre_x, y - centre_y) <= clear:
                 continue
-            values[count] = _luma_at(frame, x, y)
+            values[count] = luma_of(frame[y, x, 0], frame[y, x, 1], frame[y, x, 2])
             count += 1
     if count < MIN_PIXELS:
         return np.nan
@@ -76,7 +71,7 @@ def _opening_over_skin(frame: np.ndarray, eye: EyeNumbers, box: tuple[int, int, 
             x = int(round(eye.origin_x + along * eye.half_width * eye.along_x + across * eye.across_x))
             y = int(round(eye.origin_y + along * eye.half_width * eye.along_y + across * eye.across_y))
             if 0 <= x < width and 0 <= y < height:
-                skin[found] = _luma_at(frame, x, y)
+                skin[found] = luma_of(frame[y, x, 0], frame[y, x, 1], frame[y, x, 2])
                 found += 1
     if found < 5:
         return np.nan

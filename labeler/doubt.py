@@ -1,6 +1,8 @@
 """Images in the order where hand labels help most: those glare's model is least sure about first.
 
-The model's doubt is 1 - its confidence, which falls where the eye and its mirror image disagree,
+The model's doubt is 1 - its confidence as the ``model-mirrored`` locator gives it (the live loop runs
+the model once an eye; here each eye's mirror image is run too, since how far the two disagree
+says where the model is unsure). It falls where the eye and its mirror image disagree,
 where the predicted eye corners stray from dlib's, and where the eye is nearly shut. A face photo
 takes the doubt of its less sure eye; a photo where no face is found, or that cannot be read, is
 the most in doubt of all (the model cannot help with it), and so comes first.
@@ -15,6 +17,7 @@ import cv2
 import numpy as np
 
 ORDERS = ("name", "uncertain")
+DOUBT_LOCATOR = "model-mirrored"
 
 Doubt = Callable[[Path], float]
 """Image path -> the model's doubt about it, 0 (sure) to 1."""
@@ -23,7 +26,7 @@ Doubt = Callable[[Path], float]
 def _face_doubt() -> Doubt:
     from glare.labeler.predict import largest_face_reader
 
-    read = largest_face_reader("model")
+    read = largest_face_reader(DOUBT_LOCATOR)
 
     def doubt(path: Path) -> float:
         face = read(path)
@@ -36,7 +39,7 @@ def _crop_doubt() -> Doubt:
     from glare.labeler.predict import nominal_eye_crop
     from glare.pupils import make_locator
 
-    locator = make_locator("model")
+    locator = make_locator(DOUBT_LOCATOR)
 
     def doubt(path: Path) -> float:
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)

@@ -49,6 +49,29 @@ def test_mirrored_predictions_map_back():
     assert np.allclose(mirror_points(mirrored, 64), points)
 
 
+def test_the_live_locator_runs_each_eye_once_and_the_labellers_adds_the_mirror_images(monkeypatch):
+    """The live loop pays for one crop an eye; the labelling tool's doubt (model-mirrored) runs each eye's
+    mirror image too, and its answer is the average of the two."""
+    from glare.labeler.doubt import DOUBT_LOCATOR
+    from glare.pupils.model import EyeModel
+
+    batches = []
+    predict = EyeModel.predict
+    monkeypatch.setattr(EyeModel, "predict", lambda self, crops: batches.append(crops.copy()) or predict(self, crops))
+    live, mirrored = make_locator("model"), make_locator(DOUBT_LOCATOR)
+    crops = _synthetic_crops(live.geometry)
+    [one_pass, _] = live.locate(crops)
+    [averaged, _] = mirrored.locate(crops)
+    assert [len(batch) for batch in batches] == [2, 4]
+    assert np.array_equal(batches[1][2:], batches[1][:2, :, ::-1])
+    direct = predict(mirrored.model, batches[1][:2])
+    flipped = mirror_points(predict(mirrored.model, batches[1][2:]), live.geometry.width)
+    assert (live.name, mirrored.name) == ("model", "model-mirrored")
+    assert min(one_pass.confidence, averaged.confidence) >= live.settings.min_confidence  # no mean-shift here
+    assert one_pass.centre == pytest.approx(tuple(crops[0].point_to_frame(direct[0, 2])), abs=1e-6)
+    assert averaged.centre == pytest.approx(tuple(crops[0].point_to_frame((direct[0, 2] + flipped[0, 2]) / 2)), abs=1e-6)
+
+
 def test_the_bundled_model_beats_the_baselines_on_held_out_faces(data_dir):
     # The test split: validation faces chose the model's epochs and checkpoints, so they are not held out.
     faces = [face for face in read_eye_centres(data_dir / "eye-centres.txt") if split_of(face.image) == "test"][:200]

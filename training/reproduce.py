@@ -89,7 +89,7 @@ def write_card(path: Path, dataset: Path, runs: list[SeedRun], chosen: SeedRun, 
 A compact separable CNN ({model_bytes / 1024:.0f} KiB as float TFLite) that takes an upright gray eye
 crop of {training['geometry']['width']}x{training['geometry']['height']} pixels (glare.eyes.upright_crop) and returns
 three points in crop pixels: the image-left eye corner, the image-right eye corner and the pupil
-centre. glare's `model` locator runs it with LiteRT on both eyes and their mirror images in one call.
+centre. glare's `model` locator runs it with LiteRT on every eye of a frame in one call.
 
 ## Made by
 

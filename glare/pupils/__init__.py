@@ -82,14 +82,14 @@ class LandmarkCentroidLocator:
         ]
 
 
-def _make_model(model_path: Path | None, mirror_test: bool = True) -> PupilLocator:
+def _make_model(model_path: Path | None, mirror_test: bool = False) -> PupilLocator:
     from glare.pupils.model import BUNDLED_MODEL, ModelLocator, ModelLocatorSettings
 
     return ModelLocator(ModelLocatorSettings(model_path=model_path or BUNDLED_MODEL, mirror_test=mirror_test))
 
 
-def _make_unmirrored_model(model_path: Path | None) -> PupilLocator:
-    return _make_model(model_path, mirror_test=False)
+def _make_mirrored_model(model_path: Path | None) -> PupilLocator:
+    return _make_model(model_path, mirror_test=True)
 
 
 def _make_meanshift(model_path: Path | None) -> PupilLocator:
@@ -104,7 +104,7 @@ def _make_centroid(model_path: Path | None) -> PupilLocator:
 
 LOCATORS: dict[str, Callable[[Path | None], PupilLocator]] = {
     "model": _make_model,
-    "model-unmirrored": _make_unmirrored_model,
+    "model-mirrored": _make_mirrored_model,
     "meanshift": _make_meanshift,
     "centroid": _make_centroid,
 }

@@ -1,17 +1,18 @@
 """The trained eye model as a pupil locator, run with the LiteRT interpreter (no TensorFlow).
 
-Every eye of every face goes through the model in one call, together with their mirror images:
-the model was trained on mirrored eyes too, so a prediction and its mirror's should agree. How far
-they disagree, how far the predicted eye corners sit from dlib's, and how open the eye is say how
-sure the model is; an unsure answer, a missing model or a missing LiteRT hands the eye to
-mean-shift instead.
+Every eye of every face goes through the model in one call. How far the predicted eye corners sit
+from dlib's and how open the eye is say how sure the model is; an unsure answer, a missing model or
+a missing LiteRT hands the eye to mean-shift instead.
 
-Why the mirror pass stays (measured; see docs/measurements.md): it costs 0.17 ms a face (the call
-on 4 crops 0.39 ms, on 2 crops 0.22), and the averaging is no more accurate (``glare eval
---methods model model-unmirrored``: within e <= 0.025 / 0.05, validation split 63.8 / 88.4%
-mirrored against 64.7 / 89.6% not, test split 64.4 / 89.6% against 62.3 / 89.8%). But the
-disagreement is the doubt signal that keeps an iris off an eye a hand covers: without it, the
-effect drew dark iris blobs over the closed, covered eye of woman_expressions.mp4 frame 130.
+The ``model-mirrored`` locator also runs each eye's mirror image (the model was trained on mirrored
+eyes too, so the two should agree) and averages the two, their disagreement lowering the
+confidence. The labelling tool uses it to rank photos by doubt. The live loop does not, measured
+(docs/measurements.md, "Speed, eighth pass"): the mirror images cost 0.2-0.4 ms a face, and the
+averaging is less accurate (``glare eval --methods model model-mirrored``: within e <= 0.025 /
+0.05 on the validation split 65.7 / 91.5% one pass against 65.7 / 89.8% mirrored). The mirror pass
+was kept before because its disagreement kept an iris off the closed eye a hand covers
+(woman_expressions.mp4 frame 130). glare.sclera_check now does that: over both clips, one pass and
+mirrored draw on the same frames.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "assets" / "eye_model.t
 @dataclass(frozen=True)
 class ModelLocatorSettings:
     model_path: Path = BUNDLED_MODEL
-    mirror_test: bool = True
+    mirror_test: bool = False
     """Also run each eye mirrored and average, the disagreement lowering the confidence (see above)."""
     disagreement_scale_px: float = 2.5
     """Mirror disagreement (crop px) at which confidence falls to 1/e."""
@@ -103,7 +104,7 @@ class ModelLocator:
 
     def __init__(self, settings: ModelLocatorSettings = ModelLocatorSettings()):
         self.settings = settings
-        self.name = "model" if settings.mirror_test else "model-unmirrored"
+        self.name = "model-mirrored" if settings.mirror_test else "model"
         self.model = _load_model(settings)
         self.geometry = self.model.geometry if self.model else CropGeometry()
         self.fallback = MeanShiftLocator(geometry=self.geometry)

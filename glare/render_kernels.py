@@ -361,17 +361,33 @@ def _shown(depth: float, scale: float) -> float:
 
 @njit(**_COMPILE)
 def _weighted_sums(colours: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Summed-area tables of ``weights`` (H, W) times the first three channels of ``colours`` (H, W, 4),
-    and of ``weights`` (channel 3): any square's weighted mean in four lookups."""
+    """Summed-area tables of ``weights`` (H, W) times each channel of ``colours`` (H, W, K), and of
+    ``weights`` (channel K): any square's weighted mean in four lookups."""
     height, width = weights.shape
-    sums = np.zeros((height + 1, width + 1, 4))
+    channels = colours.shape[2]
+    sums = np.zeros((height + 1, width + 1, channels + 1))
     for y in range(height):
         for x in range(width):
             weight = weights[y, x]
-            for c in range(4):
-                value = weight if c == 3 else weight * colours[y, x, c]
+            for c in range(channels + 1):
+                value = weight if c == channels else weight * colours[y, x, c]
                 sums[y + 1, x + 1, c] = value + sums[y, x + 1, c] + sums[y + 1, x, c] - sums[y, x, c]
     return sums
+
+
+@njit(**_COMPILE)
+def _rings_filled(ring_luma: np.ndarray, ring_weight: np.ndarray) -> np.ndarray:
+    """The ring profile with each ring too little of shows taken from the nearest ring that shows (the
+    inner one on a tie); all ones where none shows."""
+    rings = ring_luma.shape[0]
+    filled = np.ones(rings)
+    for ring in range(rings):
+        for gap in range(rings):
+            nearest = ring - gap if ring - gap >= 0 and ring_weight[ring - gap] > 0.5 else ring + gap
+            if nearest < rings and ring_weight[nearest] > 0.5:
+                filled[ring] = ring_luma[nearest]
+                break
+    return filled
 
 
 @njit(**_COMPILE)
@@ -702,9 +718,21 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
         ring_luma[ring] = ring_luma[ring] / max(ring_weight[ring], 1e-3) / mean_luma if ring_weight[ring] > 0.5 else 1.0
     # A catchlight's place in the texture is filled from the iris around it: the mirrored side of the
     # iris can be much darker there (the limbal ring, lid shadow), which left a dark spot where it was.
-    # From as close as the iris shows (the pupil's edge stays sharp), farther only where it must.
+    # From as close as the iris shows (the pupil's edge stays sharp), farther only where it must, and
+    # brought to the brightness of its own ring: a catchlight on the pupil is mostly surrounded by iris,
+    # and filled with that it left the moved iris a grey pupil (woman_expressions 163, 200).
     # (Only where the iris has a catchlight: the tables are most of this loop's cost.)
-    sums = _weighted_sums(direct, texture) if speck.size and speck.max() > 0.0 else np.zeros((1, 1, 4))
+    has_speck = speck.size > 0 and speck.max() > 0.0
+    sums = np.zeros((1, 1, 5))
+    profile = _rings_filled(ring_luma, ring_weight)
+    if has_speck:
+        around_colours = np.zeros((window_height, window_width, 4))
+        for wy in range(window_height):
+            for wx in range(window_width):
+                if from_target[wy, wx] < hole:
+                    around_colours[wy, wx, :3] = direct[wy, wx, :3]
+                    around_colours[wy, wx, 3] = profile[int(from_target[wy, wx])]
+        sums = _weighted_sums(around_colours, texture)
     reaches = (int(math.ceil(scale)) + 1, int(math.ceil(3.0 * scale)) + 1)
     nearby, mirrored = np.zeros(3), np.zeros(4)
     for wy in range(window_height):
@@ -722,10 +750,12 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
             found = 0.0
             if speck[wy, wx] > 0.0:
                 for reach, enough in zip(reaches, (1.0, 0.5)):
-                    found = _square_mean(sums, wy, wx, reach, 3)
+                    found = _square_mean(sums, wy, wx, reach, 4)
                     if found > enough:
+                        to_ring = (profile[int(from_target[wy, wx])]
+                                   / max(_square_mean(sums, wy, wx, reach, 3) / found, 1e-3))
                         for c in range(3):
-                            nearby[c] = _square_mean(sums, wy, wx, reach, c) / found
+                            nearby[c] = min(_square_mean(sums, wy, wx, reach, c) / found * to_ring, 255.0)
                         break
             mirror_shown = 0.0
             if hidden != 0.0 or (speck[wy, wx] > 0.0 and found <= 0.5):

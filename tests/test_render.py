@@ -314,13 +314,15 @@ def test_the_fill_keeps_the_shade_under_the_lid_and_meets_the_real_sclera_withou
         assert np.abs(filled - beside).max() < 8.0, (row_share, beside, filled)
 
 
-def test_a_catchlight_leaves_no_spot_or_ring_where_it_sat_on_the_moved_iris():
+@pytest.mark.parametrize("speck_offset", [(0.4, -0.3), (0.2, -0.15)], ids=["on the iris", "on the pupil"])
+def test_a_catchlight_leaves_no_spot_or_ring_where_it_sat_on_the_moved_iris(speck_offset):
     scale = 3.0
     plain, landmarks, centre = _large_eye(scale)
     radius = 7.0 * scale
-    # A soft catchlight on the iris, as a lens blurs it: beside the pupil, up and to the right.
+    # A soft catchlight, as a lens blurs it, up and to the right: beside the pupil, or on its edge (a pupil
+    # surrounded by the lighter iris must not be filled grey with it).
     speck = np.zeros(plain.shape[:2], np.float32)
-    speck_at = centre + np.array([0.4, -0.3]) * radius
+    speck_at = centre + np.array(speck_offset) * radius
     cv2.circle(speck, tuple(int(round(v)) for v in speck_at), int(round(0.12 * radius)), 1.0, -1)
     speck = cv2.GaussianBlur(speck, (0, 0), 0.08 * radius)
     speck /= speck.max()

@@ -1,32 +1,44 @@
 """Images in the order where hand labels help most: those glare's model is least sure about first.
 
-The model's doubt is 1 - its confidence as the ``model-mirrored`` locator gives it (the live loop runs
-the model once an eye; here each eye's mirror image is run too, since how far the two disagree
-says where the model is unsure). It falls where the eye and its mirror image disagree,
-where the predicted eye corners stray from dlib's, and where the eye is nearly shut. A face photo
-takes the doubt of its less sure eye; a photo where no face is found, or that cannot be read, is
-the most in doubt of all (the model cannot help with it), and so comes first.
+The model's doubt is 1 - its own confidence (``doubt_locator``: the live loop runs the model once an
+eye; here each eye's mirror image is run too, since how far the two disagree says where the model is
+unsure). It falls where the eye and its mirror image disagree, where the predicted eye corners stray
+from dlib's, and where the eye is nearly shut. It is the model's confidence even where the live loop
+would hand the eye to mean-shift: mean-shift's own confidence there called some of the model's worst
+photos sure (an album cover whose pupils the model put 0.7 eye distances off, mean-shift sure of its
+own answer). A face photo takes the doubt of its less sure eye; a photo where no face is found, or
+that cannot be read, is the most in doubt of all (the model cannot help with it), and so comes first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
+if TYPE_CHECKING:
+    from glare.pupils import PupilLocator
+
 ORDERS = ("name", "uncertain")
-DOUBT_LOCATOR = "model-mirrored"
 
 Doubt = Callable[[Path], float]
 """Image path -> the model's doubt about it, 0 (sure) to 1."""
 
 
+def doubt_locator() -> PupilLocator:
+    """The model on each eye and its mirror image, its own answer and confidence kept however unsure."""
+    from glare.pupils.model import ModelLocator, ModelLocatorSettings
+
+    return ModelLocator(ModelLocatorSettings(mirror_test=True, min_confidence=0.0))
+
+
 def _face_doubt() -> Doubt:
     from glare.labeler.predict import largest_face_reader
 
-    read = largest_face_reader(DOUBT_LOCATOR)
+    read = largest_face_reader(doubt_locator())
 
     def doubt(path: Path) -> float:
         face = read(path)
@@ -37,9 +49,8 @@ def _face_doubt() -> Doubt:
 
 def _crop_doubt() -> Doubt:
     from glare.labeler.predict import nominal_eye_crop
-    from glare.pupils import make_locator
 
-    locator = make_locator(DOUBT_LOCATOR)
+    locator = doubt_locator()
 
     def doubt(path: Path) -> float:
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)

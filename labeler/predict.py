@@ -18,18 +18,18 @@ from glare.eyes import CropGeometry, Eye, EyeCrop, rescale_points
 from glare.labeler.session import Predictor
 
 if TYPE_CHECKING:
+    from glare.pupils import PupilLocator
     from glare.results import FaceResult
 
 PREDICTORS = ("model", "meanshift", "none")
 
 
-def largest_face_reader(locator_name: str) -> Callable[[Path], FaceResult | None]:
+def largest_face_reader(locator: PupilLocator) -> Callable[[Path], FaceResult | None]:
     """Photo path -> the largest face in it with its pupils, or None where it cannot be read or shows none."""
     from glare.faces import FaceFinder
     from glare.pipeline import largest_face, locate_pupils
-    from glare.pupils import make_locator
 
-    finder, locator = FaceFinder(), make_locator(locator_name)
+    finder = FaceFinder()
 
     def read(path: Path) -> FaceResult | None:
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
@@ -40,7 +40,9 @@ def largest_face_reader(locator_name: str) -> Callable[[Path], FaceResult | None
 
 
 def _face_predictor(locator_name: str) -> Predictor:
-    read = largest_face_reader(locator_name)
+    from glare.pupils import make_locator
+
+    read = largest_face_reader(make_locator(locator_name))
 
     def predict(path: Path) -> dict[str, tuple[float, float]]:
         face = read(path)

@@ -52,13 +52,13 @@ def test_mirrored_predictions_map_back():
 def test_the_live_locator_runs_each_eye_once_and_the_labellers_adds_the_mirror_images(monkeypatch):
     """The live loop pays for one crop an eye; the labelling tool's doubt (model-mirrored) runs each eye's
     mirror image too, and its answer is the average of the two."""
-    from glare.labeler.doubt import DOUBT_LOCATOR
+    from glare.labeler.doubt import doubt_locator
     from glare.pupils.model import EyeModel
 
     batches = []
     predict = EyeModel.predict
     monkeypatch.setattr(EyeModel, "predict", lambda self, crops: batches.append(crops.copy()) or predict(self, crops))
-    live, mirrored = make_locator("model"), make_locator(DOUBT_LOCATOR)
+    live, mirrored = make_locator("model"), doubt_locator()
     crops = _synthetic_crops(live.geometry)
     [one_pass, _] = live.locate(crops)
     [averaged, _] = mirrored.locate(crops)

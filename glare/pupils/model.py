@@ -9,7 +9,8 @@ eyes too, so the two should agree) and averages the two, their disagreement lowe
 confidence. The labelling tool uses it to rank photos by doubt. The live loop does not, measured
 (docs/measurements.md, "Speed, eighth pass"): the mirror images cost 0.2-0.4 ms a face, and the
 averaging is less accurate (``glare eval --methods model model-mirrored``: within e <= 0.025 /
-0.05 on the validation split 65.7 / 91.5% one pass against 65.7 / 89.8% mirrored). The mirror pass
+0.05 on the validation split, 65.0 / 91.7% one pass against 63.6 / 90.1% mirrored with the bundled
+model, and 65.7 / 91.5% against 65.7 / 89.8% with the one before it). The mirror pass
 was kept before because its disagreement kept an iris off the closed eye a hand covers
 (woman_expressions.mp4 frame 130). glare.sclera_check now does that: over both clips, one pass and
 mirrored draw on the same frames.

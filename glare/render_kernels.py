@@ -722,10 +722,9 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     # brought to the brightness of its own ring: a catchlight on the pupil is mostly surrounded by iris,
     # and filled with that it left the moved iris a grey pupil (woman_expressions 163, 200).
     # (Only where the iris has a catchlight: the tables are most of this loop's cost.)
-    has_speck = speck.size > 0 and speck.max() > 0.0
-    sums = np.zeros((1, 1, 5))
-    profile = _rings_filled(ring_luma, ring_weight)
-    if has_speck:
+    sums, profile = np.zeros((1, 1, 5)), ring_luma
+    if speck.size > 0 and speck.max() > 0.0:
+        profile = _rings_filled(ring_luma, ring_weight)
         around_colours = np.zeros((window_height, window_width, 4))
         for wy in range(window_height):
             for wx in range(window_width):

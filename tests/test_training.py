@@ -202,6 +202,59 @@ def test_step_schedule_halves_the_rate_every_step(tmp_path):
     assert rates == pytest.approx([4e-3, 4e-3, 2e-3, 2e-3, 1e-3])
 
 
+def test_the_distance_loss_grows_with_the_error_not_its_square_and_skips_unlabelled_points():
+    from glare.training.model import weighted_point_distance, weighted_point_mse
+
+    labels = np.array([[10.0, 20.0, 50.0, 20.0, 30.0, 18.0]], np.float32)
+    pupil_only = np.array([[0.0, 0.0, 1.0]], np.float32)  # corners unlabelled: a hand label gives the pupil only
+
+    def losses(pupil_error_px: float, corner_error_px: float) -> tuple[float, float]:
+        predicted = labels + np.array([[corner_error_px, 0, 0, corner_error_px, 0, pupil_error_px]], np.float32)
+        targets = np.concatenate([labels, pupil_only], axis=1)
+        return (float(weighted_point_distance(targets, predicted)[0]), float(weighted_point_mse(targets, predicted)[0]))
+
+    one, two, two_with_corners_off = losses(1.0, 0.0), losses(2.0, 0.0), losses(2.0, 5.0)
+    assert one[0] == pytest.approx(1.0, abs=0.01) and two[0] == pytest.approx(2.0, abs=0.01)
+    assert two[1] == pytest.approx(4 * one[1])  # the squared error, for comparison
+    assert two_with_corners_off == pytest.approx(two)
+
+
+def test_the_loss_is_chosen_by_name_and_an_unknown_one_says_what_to_use(tmp_path):
+    dataset = _synthetic_dataset(tmp_path / "eyes", count=32)
+
+    def first_loss(loss: str) -> float:
+        result = train(TrainSettings(dataset=dataset, out=tmp_path / loss, loss=loss, coarse=StageSettings(0, 1e-3),
+                                     fine=StageSettings(1, 1e-3), batch_size=16, verbose=0))
+        return result.stages[0].history["loss"][0]
+
+    distance, squared = first_loss("distance"), first_loss("mse")
+    assert squared > 2 * distance  # an untrained model is pixels off: the squares are far larger
+    with pytest.raises(ValueError, match="distance, mse"):
+        first_loss("huber")
+
+
+def test_training_goes_on_from_a_given_model_and_refuses_one_of_another_crop_size(tmp_path):
+    dataset = _synthetic_dataset(tmp_path / "eyes", count=32)
+    first = train(TrainSettings(dataset=dataset, out=tmp_path / "first", coarse=StageSettings(1, 2e-3),
+                                fine=StageSettings(1, 1e-3), batch_size=16, verbose=0))
+    from glare.training.model import load_trained_model
+
+    def trainable(path: Path) -> list[np.ndarray]:
+        return [np.asarray(w) for w in load_trained_model(path).trainable_weights]
+
+    # An epoch at a vanishing rate on top: the weights are the ones started from, not new ones.
+    again = train(TrainSettings(dataset=dataset, out=tmp_path / "again", start_from=first.model_path,
+                                coarse=StageSettings(0, 2e-3), fine=StageSettings(1, 1e-9), batch_size=16, verbose=0))
+    assert all(np.allclose(x, y, atol=1e-5) for x, y in zip(trainable(first.model_path), trainable(again.model_path)))
+    with pytest.raises(ValueError, match="nothing to train"):
+        train(TrainSettings(dataset=dataset, out=tmp_path / "idle", start_from=first.model_path,
+                            coarse=StageSettings(0, 2e-3), fine=StageSettings(0, 1e-3), verbose=0))
+    other_size = tmp_path / "other.keras"
+    build_model(CropGeometry(width=48, height=30)).save(other_size)
+    with pytest.raises(ValueError, match="takes 48x30 crops, the dataset's are 64x40"):
+        train(TrainSettings(dataset=dataset, out=tmp_path / "refused", start_from=other_size, verbose=0))
+
+
 def test_the_model_card_reports_every_seed_and_marks_the_shipped_one():
     from glare.evaluation import EvalReport
     from glare.training.export import Parity

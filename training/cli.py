@@ -44,7 +44,8 @@ def _train_settings(args: argparse.Namespace):
         model=ModelSettings(backbone=args.backbone, width_multiplier=args.width),
         coarse=StageSettings(args.coarse_epochs, args.coarse_lr),
         fine=StageSettings(args.fine_epochs, args.fine_lr, patience=args.patience),
-        schedule=args.schedule, batch_size=args.batch_size, seed=args.seed, verbose=2 if args.quiet_epochs else 1)
+        schedule=args.schedule, loss=args.loss, batch_size=args.batch_size, seed=args.seed,
+        start_from=Path(args.start_from) if args.start_from else None, verbose=2 if args.quiet_epochs else 1)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -89,8 +90,13 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patience", type=int, default=15, help="early stopping patience of the fine stage")
     parser.add_argument("--schedule", choices=["cosine", "step"], default="cosine",
                         help="learning-rate decay per stage; 'step' halves it every 10 epochs, as the tutorial did")
+    parser.add_argument("--loss", choices=["mse", "distance"], default="mse",
+                        help="what the fit minimises per point: its squared distance to the label (default, the bundled "
+                             "model's) or the distance")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--start-from", metavar="MODEL", help="a model.keras or checkpoint to go on training "
+                        "instead of new weights (with --coarse-epochs 0: the fine stage only)")
     parser.add_argument("--quiet-epochs", action="store_true", help="one line per epoch instead of a progress bar")
 
 

@@ -74,14 +74,20 @@ def spread_table(runs: list[SeedRun], chosen: SeedRun) -> str:
             + f"\n\nSpread across seeds on the test photos: {spread}.")
 
 
+LOSS_WORDS = {"distance": ("px", "The distance to the label"), "mse": ("px²", "The squared error")}
+"""Each training loss's unit and its words in the card (a run from before ``loss`` was a setting used ``mse``)."""
+
+
 def write_card(path: Path, dataset: Path, runs: list[SeedRun], chosen: SeedRun, reports: dict[str, EvalReport],
                minutes: float) -> None:
     training, parity, model_bytes = chosen.training, chosen.parity, chosen.model_path.stat().st_size
     description = json.loads((dataset / "dataset.json").read_text())
     samples = "\n".join(f"| {key} | {count} |" for key, count in description["samples"].items())
     tables = "\n\n".join(f"**{name}**\n\n```\n{format_table(report)}\n```" for name, report in reports.items())
+    loss = training["settings"].get("loss", "mse")
+    loss_unit, loss_words = LOSS_WORDS[loss]
     stages = "\n".join(f"- {s['name']}: {s['samples']} eyes, {s['epochs_run']} epochs, best validation loss "
-                       f"{s['best_val_loss']:.3f} px²" for s in training["stages"])
+                       f"{s['best_val_loss']:.3f} {loss_unit}" for s in training["stages"])
     parity_line = (f"- max {parity.max_abs_px:.4f} px, mean {parity.mean_abs_px:.4f} px over {parity.samples} "
                    "validation crops")
     path.write_text(f"""# glare eye model: model card
@@ -115,7 +121,7 @@ for sources and terms; none of it ships with glare).
 
 ## Training
 
-MSE on the three points (pupil weighted 1, corners 0.25), Adam, cosine decay per stage, early
+{loss_words} of the three points (pupil weighted 1, corners 0.25), Adam, cosine decay per stage, early
 stopping on validation loss, augmentation that moves the points with the pixels (mirror,
 rotation +-10 degrees, scale +-12%, shift +-3 px, brightness, contrast, blur, noise), seed {chosen.seed}.
 

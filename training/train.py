@@ -17,7 +17,7 @@ import tensorflow as tf
 from glare.eyes import CropGeometry
 from glare.training.augment import AugmentSettings, make_pipeline
 from glare.training.data import EyeSamples, load_samples, select
-from glare.training.model import ModelSettings, build_model, compile_model, keras_api
+from glare.training.model import ModelSettings, build_model, compile_model, keras_api, load_trained_model
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,14 @@ class TrainSettings:
     schedule: str = "cosine"
     """``cosine`` decay over each stage, or ``step``: the tutorial's halving every ``step_epochs``."""
     step_epochs: int = 10
+    loss: str = "mse"
+    """``mse`` (each point's squared distance to its label) or ``distance``: ``glare.training.model.LOSSES``."""
     batch_size: int = 64
     seed: int = 7
     min_coarse_confidence: float = 0.5
+    start_from: Path | None = None
+    """A trained model (model.keras or a stage's checkpoint) to go on from instead of new weights: with
+    ``coarse.epochs=0``, a fine stage again on the same pre-training, or on new hand labels."""
     verbose: int = 2
 
 
@@ -75,7 +80,7 @@ def fit_stage(model: keras.Model, name: str, train: EyeSamples, val: EyeSamples,
               settings: TrainSettings) -> StageResult:
     checkpoint = Path(settings.out) / "checkpoints" / f"{name}.keras"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    compile_model(model, stage.learning_rate)
+    compile_model(model, stage.learning_rate, settings.loss)
     callbacks = keras_api(model).callbacks
     history = model.fit(
         make_pipeline(train.crops, train.targets(), settings.batch_size, settings.augment, settings.seed, shuffle=True),
@@ -123,6 +128,16 @@ def save_curves(stages: list[StageResult], path: Path) -> None:
     plt.close(figure)
 
 
+def _trained(path: Path, geometry: CropGeometry) -> keras.Model:
+    """The model to go on from, refused where its crops are not the dataset's."""
+    model = load_trained_model(Path(path))
+    _, height, width, _ = model.input_shape
+    if (width, height) != (geometry.width, geometry.height):
+        raise ValueError(f"{path} takes {width}x{height} crops, the dataset's are {geometry.width}x{geometry.height}: "
+                         "start from a model trained on crops of this dataset's size, or prepare the dataset again")
+    return model
+
+
 def train(settings: TrainSettings) -> TrainResult:
     # Same seed, same data, same machine: same model. The weights' initial values, dropout, the
     # shuffle and the augmentation all follow the seed, and op determinism makes TensorFlow's
@@ -139,8 +154,11 @@ def train(settings: TrainSettings) -> TrainResult:
     coarse_val = select(samples, "val", fine=False, min_coarse_confidence=settings.min_coarse_confidence)
     if not len(fine_train) and not len(coarse_train):
         raise ValueError(f"{settings.dataset} has no training samples")
+    if not (len(coarse_train) and settings.coarse.epochs) and not (len(fine_train) and settings.fine.epochs):
+        raise ValueError("nothing to train: give the coarse stage (mean-shift labels) or the fine stage (hand labels) "
+                         "at least one epoch")
 
-    model = build_model(geometry, settings.model)
+    model = build_model(geometry, settings.model) if settings.start_from is None else _trained(settings.start_from, geometry)
     stages = []
     if len(coarse_train) and settings.coarse.epochs:
         # Pre-training is judged on hand labels where there are any: they are the truth.

@@ -253,6 +253,8 @@ def test_training_goes_on_from_a_given_model_and_refuses_one_of_another_crop_siz
     build_model(CropGeometry(width=48, height=30)).save(other_size)
     with pytest.raises(ValueError, match="takes 48x30 crops, the dataset's are 64x40"):
         train(TrainSettings(dataset=dataset, out=tmp_path / "refused", start_from=other_size, verbose=0))
+    with pytest.raises(FileNotFoundError, match="missing.keras does not exist: start from a model.keras"):
+        train(TrainSettings(dataset=dataset, out=tmp_path / "refused", start_from=tmp_path / "missing.keras", verbose=0))
 
 
 def test_the_model_card_reports_every_seed_and_marks_the_shipped_one():

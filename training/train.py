@@ -129,7 +129,10 @@ def save_curves(stages: list[StageResult], path: Path) -> None:
 
 
 def _trained(path: Path, geometry: CropGeometry) -> keras.Model:
-    """The model to go on from, refused where its crops are not the dataset's."""
+    """The model to go on from, refused where it is missing or its crops are not the dataset's."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path} does not exist: start from a model.keras that 'glare-train train' wrote, or one "
+                                "of its checkpoints/*.keras")
     model = load_trained_model(Path(path))
     _, height, width, _ = model.input_shape
     if (width, height) != (geometry.width, geometry.height):

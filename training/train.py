@@ -157,17 +157,18 @@ def train(settings: TrainSettings) -> TrainResult:
     coarse_val = select(samples, "val", fine=False, min_coarse_confidence=settings.min_coarse_confidence)
     if not len(fine_train) and not len(coarse_train):
         raise ValueError(f"{settings.dataset} has no training samples")
-    if not (len(coarse_train) and settings.coarse.epochs) and not (len(fine_train) and settings.fine.epochs):
+    pre_train, fine_tune = bool(len(coarse_train) and settings.coarse.epochs), bool(len(fine_train) and settings.fine.epochs)
+    if not pre_train and not fine_tune:
         raise ValueError("nothing to train: give the coarse stage (mean-shift labels) or the fine stage (hand labels) "
                          "at least one epoch")
 
     model = build_model(geometry, settings.model) if settings.start_from is None else _trained(settings.start_from, geometry)
     stages = []
-    if len(coarse_train) and settings.coarse.epochs:
+    if pre_train:
         # Pre-training is judged on hand labels where there are any: they are the truth.
         stages.append(fit_stage(model, "coarse", coarse_train, fine_val if len(fine_val) else coarse_val,
                                 settings.coarse, settings))
-    if len(fine_train) and settings.fine.epochs:
+    if fine_tune:
         stages.append(fit_stage(model, "fine", fine_train, fine_val if len(fine_val) else fine_train,
                                 settings.fine, settings))
 

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from glare.eyes import EyeShape
@@ -41,6 +42,12 @@ class AnalysisSettings:
     locator: str = DEFAULT_LOCATOR
     model_path: Path | None = None
     """An exported eye model to use instead of the bundled one (the ``model`` locator only)."""
+    opencv_threads: int | None = 1
+    """OpenCV's threads for the whole process (``cv2.setNumThreads``), set when the analyser is made; None
+    leaves OpenCV's own choice. One: a frame's OpenCV calls are small (the eye crops' warps, the iris rings'
+    and the squint's remaps), and split over OpenCV's worker threads they waited for a core whenever the face
+    search's worker or the render's helper held the other one: 4-5 ms on 4-9 frames a pass of
+    woman_expressions.mp4 with two threads, 0-2 with one, at the same median (docs/measurements.md)."""
 
 
 class FaceAnalyser:
@@ -49,6 +56,8 @@ class FaceAnalyser:
     def __init__(self, settings: AnalysisSettings | None = None, locator: PupilLocator | None = None,
                  finder: FaceFinder | None = None):
         self.settings = settings or AnalysisSettings()
+        if self.settings.opencv_threads is not None:
+            cv2.setNumThreads(self.settings.opencv_threads)
         self.tracker = FaceTracker(self.settings.tracker, finder)
         self.locator = locator or make_locator(self.settings.locator, self.settings.model_path)
         self._photo_finder: FaceFinder | None = None

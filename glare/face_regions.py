@@ -146,6 +146,15 @@ cost 0.08 ms a thumbnail, twice a frame, on frames not in the cache (0.035 ms at
 correlation while tracking woman_expressions.mp4 was the same (0.883 at 640x360, 0.907-0.908 at 1080p)."""
 
 
+def warm_up_thumbnail() -> None:
+    """Load ``_thumbnail`` from Numba's disk cache (or compile it, once per install) for both kinds of array
+    the tracker hands it, a whole frame and a view of a face's surroundings: each kind seen first on a
+    frame's path was 8-10 ms there (the first two frames of every session)."""
+    frame = np.zeros((THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2, 3), np.uint8)
+    for pixels in (frame, frame[1:, 1:]):
+        box_thumbnail(pixels, (0, 0, THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+
+
 def box_thumbnail(frame: np.ndarray, box: Box) -> np.ndarray | None:
     """The content of ``box`` in ``frame`` (BGR or gray) as a small gray image of zero mean and unit norm,
     or None where the box is off the frame or flat."""

@@ -359,9 +359,11 @@ class LandmarkPredictor:
         self.model = whole.trimmed(trim) if trim is not None else whole
         self.path = path
         self.trim = trim
-        # Compiled once here (or loaded from Numba's cache), so no frame waits for it.
-        self(np.zeros((8, 8), np.uint8), (0, 0, 7, 7))
-        self(np.zeros((8, 8, 3), np.uint8), (0, 0, 7, 7))
+        # Compiled once here (or loaded from Numba's cache), so no frame waits for it: for gray and BGR
+        # images, whole and as views (a face's surroundings are a view of the frame).
+        for image in (np.zeros((8, 8), np.uint8), np.zeros((8, 8, 3), np.uint8)):
+            self(image, (0, 0, 7, 7))
+            self(image[1:, 1:], (0, 0, 6, 6))
 
     @property
     def points(self) -> int:

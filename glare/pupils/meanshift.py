@@ -37,7 +37,7 @@ class MeanShiftSettings:
 
 
 def darkness_weights(crop: EyeCrop, settings: MeanShiftSettings) -> np.ndarray | None:
-    """Per-pixel weights in [0, 1] (float32, the crop's shape): dark pixels well inside the lids weigh most."""
+    """Per-pixel weights in [0, 1] (float64, the crop's shape): dark pixels well inside the lids weigh most."""
     image = cv2.GaussianBlur(crop.image, (0, 0), settings.blur_sigma_px).astype(np.float32)
     mask = np.zeros(crop.image.shape, np.uint8)
     cv2.fillPoly(mask, [np.round(crop.contour * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
@@ -98,8 +98,10 @@ def shift_to_modes(weights: np.ndarray, starts: np.ndarray, sigma: float, max_it
 
 
 def warm_up() -> None:
-    """Compile ``shift_to_modes``, or load it from the disk cache, before the first frame needs it."""
-    shift_to_modes(np.ones((4, 4), np.float32), np.array([[1.0, 1.0]]), 1.0, 1)
+    """Compile ``shift_to_modes``, or load it from the disk cache, before the first frame needs it: for the
+    weights ``darkness_weights`` gives (float64). Warmed for float32 weights, the first eye the model was
+    unsure of loaded another version on the frame's path (7 ms, woman_expressions.mp4 frame 9)."""
+    shift_to_modes(np.ones((4, 4)), np.array([[1.0, 1.0]]), 1.0, 1)
 
 
 _RING_RADII = np.linspace(0.65, 1.4, 16)

@@ -87,12 +87,13 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--coarse-lr", type=float, default=2e-3)
     parser.add_argument("--fine-epochs", type=int, default=80)
     parser.add_argument("--fine-lr", type=float, default=1e-3)
-    parser.add_argument("--patience", type=int, default=15, help="early stopping patience of the fine stage")
+    parser.add_argument("--patience", type=int, default=80, help="early stopping patience of the fine stage (default: "
+                        "its whole length, keeping its best epoch)")
     parser.add_argument("--schedule", choices=["cosine", "step"], default="cosine",
                         help="learning-rate decay per stage; 'step' halves it every 10 epochs, as the tutorial did")
-    parser.add_argument("--loss", choices=["mse", "distance"], default="mse",
-                        help="what the fit minimises per point: its squared distance to the label (default, the bundled "
-                             "model's) or the distance")
+    parser.add_argument("--loss", choices=["mse", "distance"], default="distance",
+                        help="what the fit minimises per point: its distance to the label (default, the bundled "
+                             "model's) or the squared distance")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--start-from", metavar="MODEL", help="a model.keras or checkpoint to go on training "

@@ -78,6 +78,16 @@ LOSS_WORDS = {"distance": ("px", "The distance to the label"), "mse": ("px²", "
 """Each training loss's unit and its words in the card (a run from before ``loss`` was a setting used ``mse``)."""
 
 
+def _patience_words(settings: dict) -> str:
+    """When each stage stops, from a run's ``training.json`` settings: early, or at its last epoch."""
+    words = []
+    for name in ("coarse", "fine"):
+        stage = settings[name]
+        words.append(f"the {name} stage runs its {stage['epochs']} epochs" if stage["patience"] >= stage["epochs"] else
+                     f"the {name} stage stops after {stage['patience']} epochs without a better one")
+    return "; ".join(words)
+
+
 def write_card(path: Path, dataset: Path, runs: list[SeedRun], chosen: SeedRun, reports: dict[str, EvalReport],
                minutes: float) -> None:
     training, parity, model_bytes = chosen.training, chosen.parity, chosen.model_path.stat().st_size
@@ -121,8 +131,8 @@ for sources and terms; none of it ships with glare).
 
 ## Training
 
-{loss_words} of the three points (pupil weighted 1, corners 0.25), Adam, cosine decay per stage, early
-stopping on validation loss, augmentation that moves the points with the pixels (mirror,
+{loss_words} of the three points (pupil weighted 1, corners 0.25), Adam, cosine decay per stage, the
+best epoch on validation loss kept ({_patience_words(training['settings'])}), augmentation that moves the points with the pixels (mirror,
 rotation +-10 degrees, scale +-12%, shift +-3 px, brightness, contrast, blur, noise), seed {chosen.seed}.
 
 {stages}

@@ -35,12 +35,16 @@ class TrainSettings:
     model: ModelSettings = ModelSettings()
     augment: AugmentSettings = AugmentSettings()
     coarse: StageSettings = StageSettings(epochs=20, learning_rate=2e-3)
-    fine: StageSettings = StageSettings(epochs=80, learning_rate=1e-3, patience=15)
+    fine: StageSettings = StageSettings(epochs=80, learning_rate=1e-3, patience=80)
+    """Patience as long as the stage: the fine stage runs its whole cosine decay and keeps its best epoch on the
+    validation loss. Stopped after 15 epochs without a better one, it ended while the rate was still high,
+    on whichever epoch a noisy validation loss happened to favour (docs/measurements.md, "Training")."""
     schedule: str = "cosine"
     """``cosine`` decay over each stage, or ``step``: the tutorial's halving every ``step_epochs``."""
     step_epochs: int = 10
-    loss: str = "mse"
-    """``mse`` (each point's squared distance to its label) or ``distance``: ``glare.training.model.LOSSES``."""
+    loss: str = "distance"
+    """``distance`` (each point's distance to its label: a few far-off labels pull less) or ``mse`` (its square):
+    ``glare.training.model.LOSSES``."""
     batch_size: int = 64
     seed: int = 7
     min_coarse_confidence: float = 0.5

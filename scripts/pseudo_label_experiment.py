@@ -1,8 +1,8 @@
 """Would pre-training on better coarse labels give a better model? A copy of a prepared dataset whose
 coarse (LFW) pupils are trained models' answers instead of mean-shift's.
 
-The coarse stage learns from mean-shift's pupils, which sit a median 2.6 crop px from what the
-bundled models answer on the same eyes, where the models' error on hand-labelled eyes is about 1.8 px.
+The coarse stage learns from mean-shift's pupils, which sit a median 2.6 crop px from what the eighth
+pass's two models answer on the same eyes, where their error on hand-labelled eyes is about 1.8 px.
 This writes a dataset in which every coarse sample's pupil is the average of the given exported
 models' answers (the corners stay dlib's, the hand-labelled samples stay as they are), to be trained on
 with ``glare-train train`` as any other:

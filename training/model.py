@@ -154,18 +154,18 @@ def weighted_point_distance(targets, predictions):
 
     Why try it: the scores that matter count the eyes within a pixel or two, and squaring lets a few
     far-off labels (a squint, a label a pixel off on a small photo) pull every answer toward them,
-    where a distance weighs each eye alike. Measured in the ninth pass (docs/measurements.md,
-    "Training"), validation split: four runs of each put 66.2% of faces within e <= 0.025 on average
-    against 64.8%, and 91.1% within 0.05 for both. A fine stage from the same checkpoint did better with
-    it at both thresholds, twice, but whole runs as ``reproduce`` makes them (their fine stage stopped
-    early) lost within 0.05 to the same seeds' ``mse`` runs. The bundled model stays ``mse``."""
+    where a distance weighs each eye alike. With the fine stage run to the end of its decay it trained
+    the bundled model (tenth pass, docs/measurements.md, "Training"): on the validation split, two seeds
+    put 66.8% of faces within e <= 0.025 on average against ``mse``'s 64.55%, and 91.25% within 0.05
+    against 91.75%, with a pupil error 3% lower. (With the fine stage stopped early, as in the ninth
+    pass, whole runs lost within 0.05 to the same seeds' ``mse`` runs.)"""
     true_points, predicted, weights = _per_point(targets, predictions)
     squared = tf.reduce_sum(tf.square(true_points - predicted), axis=-1)
     return _weighted_mean(tf.sqrt(squared + DISTANCE_SOFTENING_PX ** 2), weights)
 
 
 LOSSES = {"distance": weighted_point_distance, "mse": weighted_point_mse}
-"""Training losses by name (``glare-train train --loss``); ``mse`` is the default and trained the bundled model."""
+"""Training losses by name (``glare-train train --loss``; the default is ``TrainSettings.loss``)."""
 
 
 def pupil_mae_px(targets, predictions):
@@ -178,7 +178,7 @@ def pupil_error_px(targets, predictions):
     return tf.norm(targets[:, 4:6] - predictions[:, 4:6], axis=-1)
 
 
-def compile_model(model, learning_rate: float, loss: str = "mse") -> None:
+def compile_model(model, learning_rate: float, loss: str) -> None:
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}: use one of {', '.join(LOSSES)}")
     model.compile(optimizer=keras_api(model).optimizers.Adam(learning_rate), loss=LOSSES[loss],

@@ -51,10 +51,14 @@ def synthetic_eye_frame(
     iris_radius: float = 9.0,
     roll_deg: float = 0.0,
     size: tuple[int, int] = (200, 120),
+    light_iris: bool = False,
+    catchlight: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A BGR frame of skin with one almond eye (white sclera, dark iris and pupil) and its six landmarks.
 
-    The iris is drawn at ``iris_centre`` (sub-pixel, through 8x supersampling), clipped by the lids.
+    The iris is drawn at ``iris_centre`` (sub-pixel, through 8x supersampling), clipped by the lids. A
+    ``light_iris`` is brighter than halfway from pupil to sclera inside a dark limbal ring (a fifth of its
+    radius); a ``catchlight`` is a bright speck on the pupil, right of its middle.
     Returns the frame and the (6, 2) landmarks in dlib's order.
     """
     width, height = size
@@ -73,7 +77,13 @@ def synthetic_eye_frame(
     cv2.circle(pupil, centre_big, int(round(iris_radius * 0.45 * supersample)), 255, -1)
     big[opening > 0] = 225
     big[(opening > 0) & (iris > 0)] = 85
+    if light_iris:
+        middle = cv2.circle(np.zeros_like(big), centre_big, int(round(iris_radius * 0.8 * supersample)), 255, -1)
+        big[(opening > 0) & (middle > 0)] = 165
     big[(opening > 0) & (pupil > 0)] = 25
+    if catchlight:
+        speck = (centre_big[0] + int(round(iris_radius * 0.3 * supersample)), centre_big[1])
+        big[(opening > 0) & (cv2.circle(np.zeros_like(big), speck, int(1.2 * supersample), 255, -1) > 0)] = 245
     gray = cv2.resize(big, size, interpolation=cv2.INTER_AREA)
     angles = np.deg2rad([180, 240, 300, 0, 60, 120])
     landmarks = np.stack([eye_half_width * np.cos(angles), eye_half_height * np.sin(angles)], axis=1)

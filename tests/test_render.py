@@ -9,7 +9,7 @@ from glare.engine import AnalysisSettings, Engine, EngineSettings
 from glare.eyes import Eye, EyeShape
 from glare.faces import TrackerSettings
 from glare.gaze import Gaze, GazeSettings
-from glare.iris import _crossing, fit_iris
+from glare.iris import _sclera_edge, fit_iris
 from glare.openness import CLOSED_OPENNESS
 from glare.render import IRIS_ROOM_TUCK, EyeRedraw, eye_region, iris_target, render_face
 from glare.render_kernels import fit_sclera, sclera_colour
@@ -109,15 +109,38 @@ def test_the_limbus_fit_finds_the_iris_the_locator_missed():
     assert fit.radius_px == pytest.approx(8.0, abs=0.8)
 
 
+def test_an_iris_in_a_corner_keeps_the_locators_centre():
+    # No sclera shows on the corner's side: the middle is not put a prior radius from the one edge seen.
+    frame, landmarks = synthetic_eye_frame((124.0, 60.0), iris_radius=8.0)
+    given = np.array([123.0, 60.0])
+    fit = fit_iris(frame, EyeShape.of(Eye("right", landmarks)), given, 8.0)
+    assert fit.radius_px is None
+    assert np.array_equal(fit.centre, given)
+
+
 def test_the_limbus_crossing_stays_between_its_samples_when_the_start_is_already_bright():
     # A bright speck at the iris centre: the profile starts above the halfway level and dips under it.
     # The crossing must still land on the profile (it once came out millions of pixels away, and the
     # renderer drew a black wedge from there).
     profile = np.array([120.0, 100.0, 130.0, 200.0])
     for start, stop in ((0, 4), (3, -1)):
-        crossing = _crossing(profile, start, stop, 100.0)
+        crossing = _sclera_edge(profile, start, stop, 100.0)
         assert min(start, stop) <= crossing <= max(start, stop)
-    assert _crossing(np.array([40.0, 60.0, 200.0]), 0, 3, 130.0) == pytest.approx(1.5)
+    assert _sclera_edge(np.array([40.0, 60.0, 200.0]), 0, 3, 130.0) == pytest.approx(1.5)
+
+
+def test_the_limbus_fit_is_not_fooled_by_a_catchlight_or_a_light_iris():
+    # Walking out from the pupil, the catchlight and the light iris both rise past halfway to the sclera
+    # before the limbus; the fit once took them for it (an iris half a radius off, or 0.7 of its size).
+    # Measured against the same iris drawn plain (dark, no speck), which the fit finds (the test above).
+    fits = []
+    for light in (False, True):
+        frame, landmarks = synthetic_eye_frame((101.3, 60.0), iris_radius=9.0, light_iris=light, catchlight=light)
+        fits.append(fit_iris(frame, EyeShape.of(Eye("right", landmarks)), np.array([100.0, 60.4]), 9.0))
+    plain, fooling = fits
+    assert plain.radius_px == pytest.approx(9.0, abs=0.8)
+    assert fooling.radius_px == pytest.approx(plain.radius_px, abs=0.5)
+    assert abs(fooling.centre[0] - plain.centre[0]) < 0.3
 
 
 def test_the_sclera_field_follows_shading_and_ignores_lashes():

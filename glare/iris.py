@@ -49,29 +49,33 @@ class IrisFit:
 @njit(cache=True, nogil=True)
 def _sclera_edge(profile: np.ndarray, start: int, stop: int, level: float, hold: int = 1) -> float:
     """Where the sclera begins going from ``start`` toward ``stop`` (exclusive): the inner end of the
-    outermost stretch of at least ``hold`` samples of ``profile`` at or above ``level``, interpolated
-    between samples; NaN where there is no such stretch.
+    stretch of ``profile`` at or above ``level`` (at least ``hold`` samples long) that rises most above it
+    in all (the sum of its excess), interpolated between samples; NaN where there is no such stretch.
 
     The first rise past the level from the pupil is not always the limbus: a catchlight on the pupil is
     a short one (it put the iris's middle half a radius off, and left the far side of the old iris in
     sight beside the moved one), and a light iris's own middle rises past it before its dark limbal
-    ring (it read radii 0.7 of the real ones). Coming from the sclera's side, the limbus is the first dark."""
+    ring (it read radii 0.7 of the real ones). Nor is the last: past lashes or lid shadow that cross the
+    line, the skin of a corner can be brighter than the level (a tilted, narrowed eye read 1.3 radii).
+    The sclera is the stretch that is both wide and bright."""
     step = 1 if stop > start else -1
-    edge, run, run_start = math.nan, 0, start
-    for index in range(start + step, stop, step):
-        if profile[index] < level:
-            run = 0
+    edge, best, run, run_start, excess = math.nan, 0.0, 0, start, 0.0
+    for index in range(start + step, stop + step, step):
+        if index != stop and profile[index] >= level:
+            if run == 0:
+                run_start, excess = index, 0.0
+            run += 1
+            excess += profile[index] - level
             continue
-        if run == 0:
-            run_start = index
-        run += 1
-        if run == hold:
+        if run >= hold and excess > best:
+            best = excess
             before = profile[run_start - step]
             rise = profile[run_start] - before
             # Where the start itself is already past the level (a bright speck at the centre), there is
             # no rise to interpolate on: the edge is the start.
             fraction = min(max((level - before) / rise, 0.0), 1.0) if rise > 1e-6 else 0.0
             edge = run_start - step + step * fraction
+        run = 0
     return edge
 
 

@@ -109,6 +109,14 @@ def test_the_limbus_fit_finds_the_iris_the_locator_missed():
     assert fit.radius_px == pytest.approx(8.0, abs=0.8)
 
 
+def test_the_sclera_edge_is_the_wide_bright_stretch_past_a_speck_a_light_iris_or_lashes():
+    # From the pupil (index 0) outward: a catchlight, a light iris's middle, its dark limbal ring, the
+    # sclera (from index 10), lashes across the line, then a corner's skin past them. Halfway is 100.
+    profile = np.array([20, 20, 180, 20, 110, 115, 110, 105, 60, 60, 160, 200, 200, 190, 60, 30, 130, 140, 120.0])
+    edge = _sclera_edge(profile, 0, len(profile), 100.0, hold=2)
+    assert 9.0 < edge < 10.0
+
+
 def test_an_iris_in_a_corner_keeps_the_locators_centre():
     # No sclera shows on the corner's side: the middle is not put a prior radius from the one edge seen.
     frame, landmarks = synthetic_eye_frame((124.0, 60.0), iris_radius=8.0)

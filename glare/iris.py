@@ -139,8 +139,8 @@ def _limbus_along_axis(frame: np.ndarray, eye: EyeNumbers, centre_along: float, 
                 edges[side] = edge
     low, high = edges[0], edges[1]
     # One side alone puts the middle a radius from it, and the radius is the face's prior: an iris 15% larger
-    # than it was put 1-2 px off, and on the labelled photos (validation split) such fits fell well behind
-    # the locator (56.7% within e <= 0.025 on the 400x400 photos, both sides only 73.8%, the locator 78.5%).
+    # than it was put 1-2 px off, and on the labelled photos such fits fell far behind the locator, where
+    # fits from both sides come close to it (scripts/limbus_fit_on_photos.py, docs/rendering.md).
     if math.isnan(low) or math.isnan(high):
         return math.nan, math.nan
     return (low + high) / 2.0 * PROFILE_STEP_PX - eye.half_width, (high - low) / 2.0 * PROFILE_STEP_PX

@@ -84,9 +84,12 @@ PROFILE_STEP_PX = 0.5
 SCLERA_HOLD = 0.1
 """How far (a share of the radius, and at least a pixel) the profile must stay past halfway to be sclera: a
 sliver of sclera between the iris and a corner, on a sideways glance, is often no wider than 1.5 px."""
-NEAREST_EDGE = 0.5
+NEAREST_EDGE = 0.35
 """How near the iris's middle (a share of its radius) an edge may lie: where no sclera shows on a side,
 a catchlight is the only bright stretch there, and this near it is no limbus."""
+SMALLEST_RADIUS = 0.7
+"""Edges closer together than this share of the iris's diameter are no limbus either (a catchlight's
+edge on one side); the radius is then not read, and the locator's centre stands."""
 
 
 @njit(cache=True, nogil=True)
@@ -141,7 +144,7 @@ def _limbus_along_axis(frame: np.ndarray, eye: EyeNumbers, centre_along: float, 
     # One side alone puts the middle a radius from it, and the radius is the face's prior: an iris 15% larger
     # than it was put 1-2 px off, and on the labelled photos such fits fell far behind the locator, where
     # fits from both sides come close to it (scripts/limbus_fit_on_photos.py, docs/rendering.md).
-    if math.isnan(low) or math.isnan(high):
+    if math.isnan(low) or math.isnan(high) or (high - low) * PROFILE_STEP_PX < 2.0 * SMALLEST_RADIUS * radius_px:
         return math.nan, math.nan
     return (low + high) / 2.0 * PROFILE_STEP_PX - eye.half_width, (high - low) / 2.0 * PROFILE_STEP_PX
 

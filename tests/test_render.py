@@ -376,12 +376,12 @@ def test_a_catchlight_leaves_no_spot_or_ring_where_it_sat_on_the_moved_iris(spec
     assert with_light[np.hypot(xs - target[0], ys - target[1]) < radius].max() > 200
 
 
-@pytest.mark.parametrize("gap_px, threads", [(400, 2), (60, 1)])
-def test_large_eyes_are_drawn_on_two_threads_exactly_as_on_one(monkeypatch, gap_px, threads):
-    """A 1080p face's eyes are drawn one on each thread, to the same pixels as one after the other; eyes whose
-    boxes meet (they would write to the same pixels) are drawn on one thread."""
-    import threading
-
+@pytest.mark.parametrize("gap_px, together", [(400, True), (60, False)])
+def test_large_eyes_are_drawn_on_two_threads_exactly_as_on_one(monkeypatch, gap_px, together):
+    """A 1080p face's eyes are handed out one to each thread, and drawn to the same pixels as one after the
+    other; eyes whose boxes meet (they would write to the same pixels) are drawn on one thread. (Which
+    thread does draw is up to the scheduler: a job the helper has not begun is taken back, and a test that
+    asked for two threads failed on a busy machine.)"""
     import glare.render as render
 
     frame, landmarks, centre = _large_eye(2.0)
@@ -390,21 +390,21 @@ def test_large_eyes_are_drawn_on_two_threads_exactly_as_on_one(monkeypatch, gap_
     pair[:, gap_px:] = np.maximum(pair[:, gap_px:], frame)
     eyes = [Eye("right", landmarks), Eye("left", landmarks + (gap_px, 0.0))]
     redraws = [EyeRedraw(eye, EyeShape.of(eye), eye.centre, eye.centre - (20.0, 0.0)) for eye in eyes]
-    drawn_on = []
+    handed_out = []
+    each = render._each
 
-    def recording(*args):
-        drawn_on.append(threading.current_thread().name)
-        return redraw_eye(*args)
+    def recording(jobs, on_two_threads):
+        handed_out.append((len(jobs), on_two_threads))
+        return each(jobs, on_two_threads)
 
-    redraw_eye = render.redraw_eye
-    monkeypatch.setattr(render, "redraw_eye", recording)
+    monkeypatch.setattr(render, "_each", recording)
     outputs = []
     for two_threads_min_px in (10**9, render.TWO_THREADS_MIN_PX):
         monkeypatch.setattr(render, "TWO_THREADS_MIN_PX", two_threads_min_px)
         outputs.append(pair.copy())
         assert render_face(outputs[-1], redraws, 14.0, squint=0.8)
-    assert len(set(drawn_on[:2])) == 1
-    assert len(set(drawn_on[2:])) == threads
+    # Each pass hands out the eyes' layers, then their drawing: two jobs each time.
+    assert handed_out == [(2, False), (2, False), (2, together), (2, together)]
     assert np.array_equal(outputs[0], outputs[1])
     assert not np.array_equal(outputs[0], pair)
 

@@ -399,6 +399,23 @@ def _square_mean(sums: np.ndarray, y: int, x: int, reach: int, c: int) -> float:
 
 
 @njit(**_COMPILE)
+def _extent(plane: np.ndarray, reach: int) -> tuple[int, int, int, int]:
+    """The rows and columns (top, bottom, left, right; the ends exclusive) of ``plane``'s values above 0, grown
+    by ``reach`` and clipped to it; bottom is top where there are none. A square of ``reach`` round any of those
+    values, clipped to ``plane``, lies inside: summed-area tables of this part answer it as the whole's would."""
+    height, width = plane.shape
+    top, bottom, left, right = height, 0, width, 0
+    for y in range(height):
+        for x in range(width):
+            if plane[y, x] > 0.0:
+                top, bottom = min(top, y), max(bottom, y + 1)
+                left, right = min(left, x), max(right, x + 1)
+    if bottom <= top:
+        return 0, 0, 0, 0
+    return max(top - reach, 0), min(bottom + reach, height), max(left - reach, 0), min(right + reach, width)
+
+
+@njit(**_COMPILE)
 def _grown(plane: np.ndarray, reach: int) -> np.ndarray:
     """``plane`` (H, W, no value below 0) with each pixel the largest value within ``reach`` pixels (a
     square). Each value above 0 is spread over its square: the specks it is used on are a few dozen
@@ -721,18 +738,21 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     # From as close as the iris shows (the pupil's edge stays sharp), farther only where it must, and
     # brought to the brightness of its own ring: a catchlight on the pupil is mostly surrounded by iris,
     # and filled with that it left the moved iris a grey pupil (woman_expressions 163, 200).
-    # (Only where the iris has a catchlight: the tables are most of this loop's cost.)
-    sums, profile = np.zeros((1, 1, 5)), ring_luma
-    if speck.size > 0 and speck.max() > 0.0:
-        profile = _rings_filled(ring_luma, ring_weight)
-        around_colours = np.zeros((window_height, window_width, 4))
-        for wy in range(window_height):
-            for wx in range(window_width):
-                if from_target[wy, wx] < hole:
-                    around_colours[wy, wx, :3] = direct[wy, wx, :3]
-                    around_colours[wy, wx, 3] = profile[int(from_target[wy, wx])]
-        sums = _weighted_sums(around_colours, texture)
+    # (Only where the iris has a catchlight, and only over the specks and the largest square read round them:
+    # the tables were most of this loop's cost, 0.1 ms an eye at 1080p over the whole window.)
     reaches = (int(math.ceil(scale)) + 1, int(math.ceil(3.0 * scale)) + 1)
+    sums, profile = np.zeros((1, 1, 5)), ring_luma
+    top, bottom, left, right = _extent(speck, reaches[1])
+    if bottom > top:
+        profile = _rings_filled(ring_luma, ring_weight)
+        around_colours = np.zeros((bottom - top, right - left, 4))
+        for wy in range(top, bottom):
+            for wx in range(left, right):
+                if from_target[wy, wx] < hole:
+                    for c in range(3):
+                        around_colours[wy - top, wx - left, c] = direct[wy, wx, c]
+                    around_colours[wy - top, wx - left, 3] = profile[int(from_target[wy, wx])]
+        sums = _weighted_sums(around_colours, texture[top:bottom, left:right])
     nearby, mirrored = np.zeros(3), np.zeros(4)
     for wy in range(window_height):
         for wx in range(window_width):
@@ -749,12 +769,12 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
             found = 0.0
             if speck[wy, wx] > 0.0:
                 for reach, enough in zip(reaches, (1.0, 0.5)):
-                    found = _square_mean(sums, wy, wx, reach, 4)
+                    found = _square_mean(sums, wy - top, wx - left, reach, 4)
                     if found > enough:
                         to_ring = (profile[int(from_target[wy, wx])]
-                                   / max(_square_mean(sums, wy, wx, reach, 3) / found, 1e-3))
+                                   / max(_square_mean(sums, wy - top, wx - left, reach, 3) / found, 1e-3))
                         for c in range(3):
-                            nearby[c] = min(_square_mean(sums, wy, wx, reach, c) / found * to_ring, 255.0)
+                            nearby[c] = min(_square_mean(sums, wy - top, wx - left, reach, c) / found * to_ring, 255.0)
                         break
             mirror_shown = 0.0
             if hidden != 0.0 or (speck[wy, wx] > 0.0 and found <= 0.5):

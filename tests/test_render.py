@@ -12,7 +12,7 @@ from glare.gaze import Gaze, GazeSettings
 from glare.iris import _sclera_edge, fit_iris
 from glare.openness import CLOSED_OPENNESS
 from glare.render import IRIS_ROOM_TUCK, EyeRedraw, eye_region, iris_target, render_face
-from glare.render_kernels import fit_sclera, sclera_colour
+from glare.render_kernels import _extent, _square_mean, _weighted_sums, fit_sclera, sclera_colour
 from tests.conftest import covered, synthetic_eye_frame
 
 
@@ -457,3 +457,25 @@ def test_eyes_shut_behind_a_hand_are_left_alone_though_their_landmarks_call_them
                 x0, y0, x1, y1 = eye_region(eye_result.eye, output.shape)
                 assert np.array_equal(output[y0:y1, x0:x1], frames[index][y0:y1, x0:x1]), index
     assert drawn_open > 5 and called_open > 15
+
+
+def test_the_catchlight_tables_over_the_specks_answer_as_the_whole_windows_would():
+    """The catchlight's fill reads squares round its specks from summed-area tables made over the specks' extent
+    only: every square, at every speck and either reach, must sum as over the whole window, near its edges too."""
+    generator = np.random.default_rng(3)
+    height, width = 30, 40
+    colours, weights = generator.uniform(0, 255, (height, width, 4)), generator.uniform(0, 1, (height, width))
+    whole = _weighted_sums(colours, weights)
+    for specks in ([(2, 3), (4, 5)], [(15, 20)], [(28, 38), (27, 1)]):
+        plane = np.zeros((height, width))
+        for y, x in specks:
+            plane[y, x] = 0.5
+        for reach in (2, 7):
+            top, bottom, left, right = _extent(plane, reach)
+            part = _weighted_sums(colours[top:bottom, left:right], weights[top:bottom, left:right])
+            for y, x in specks:
+                for square in (max(reach - 4, 1), reach):
+                    for channel in range(5):
+                        assert _square_mean(part, y - top, x - left, square, channel) == pytest.approx(
+                            _square_mean(whole, y, x, square, channel), rel=1e-9, abs=1e-6)
+    assert _extent(np.zeros((5, 5)), 2) == (0, 0, 0, 0)

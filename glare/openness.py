@@ -11,7 +11,8 @@ landmarks): about 0.3 for an open eye, under 0.15 in a blink. Two things depend 
   smaller move; with hysteresis so it does not flicker at the threshold. And never where the
   image shows no sclera in what the landmarks call the opening, or far less than the face's open
   eyes showed (``SHUT_SCLERA``, ``SHUT_SCLERA_SHARE``, ``glare.sclera_check``): the landmarks read
-  eyes shut behind a hand, and eyes starting to blink, as open.
+  eyes shut behind a hand, and eyes starting to blink, as open. Between shut and open in that reading
+  (an eye narrowed in a smile), the move is shortened, gradually (``FULL_SCLERA_SHARE``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ eyes behind a hand 0.27-0.45 and half-blinks 0.28-0.57; man_webcam.mp4's open ey
 just after them."""
 REOPEN_SCLERA_SHARE = 0.7
 """...until both eyes read at least this share of it again."""
+FULL_SCLERA_SHARE = 0.8
+"""From this share up the move is whole; from ``SHUT_SCLERA_SHARE`` to here it shrinks in proportion. An eye
+narrowed in a smile shows little sclera (woman_expressions.mp4 392-423, her head tilted, read 0.67-0.75):
+the fill is fitted to lashes and shade there, and a whole move left a grey slab where the iris had been;
+a shorter one leaves a crescent."""
+SCLERA_SHARE_SMOOTHING_S = 0.2
+"""The share that shortens the move is smoothed over this time: read a frame at a time it moved the iris back
+and forth by a pixel or two."""
 WIDE_OPEN_OPENNESS = 0.25
 """Readings at this openness and over teach the gate what the face's open eyes show..."""
 NARROW_FRAMES = 48
@@ -78,6 +87,14 @@ def openness_fade(openness: float) -> float:
     return x * x * (3.0 - 2.0 * x)
 
 
+def sclera_fade(share: float) -> float:
+    """How much of the move a face gets for how much sclera its eyes show, as a share of what its open eyes show:
+    0 at ``SHUT_SCLERA_SHARE``, 1 from ``FULL_SCLERA_SHARE`` up, linear between; 1 where unknown (NaN)."""
+    if math.isnan(share):
+        return 1.0
+    return min(max((share - SHUT_SCLERA_SHARE) / (FULL_SCLERA_SHARE - SHUT_SCLERA_SHARE), 0.0), 1.0)
+
+
 @dataclass
 class OpennessGate:
     """Per face: how much of the effect to apply this frame, in [0, 1].
@@ -96,6 +113,8 @@ class OpennessGate:
     sclera_prior: float = TYPICAL_OPEN_SCLERA
     """What open eyes show until this face has been seen wide open (NaN: nothing assumed, as for a photo,
     whose landmarks are fitted to it alone and follow no earlier frame)."""
+    steady_share: float = math.nan
+    """The share of open that shortens the move (``FULL_SCLERA_SHARE``), smoothed; NaN until one is read."""
     _last_time_s: float | None = field(default=None, repr=False)
 
     def update(self, openness: float, confidence: float, time_s: float, sclera: float = math.nan) -> float:
@@ -110,7 +129,10 @@ class OpennessGate:
         else:
             self.is_open = (openness >= REOPEN_OPENNESS and confidence >= RESUME_CONFIDENCE
                             and not sclera < REOPEN_SCLERA and not share < REOPEN_SCLERA_SHARE)
-        goal = openness_fade(openness) if self.is_open else 0.0
+        if not math.isnan(share):
+            self.steady_share = share if math.isnan(self.steady_share) else self.steady_share + (
+                1.0 - math.exp(-elapsed / SCLERA_SHARE_SMOOTHING_S)) * (share - self.steady_share)
+        goal = openness_fade(openness) * sclera_fade(self.steady_share) if self.is_open else 0.0
         # rise_s 0 (a photo) means no rise: the amount is the openness's at once.
         self.amount = goal if self.rise_s <= 0.0 else min(goal, self.amount + elapsed / self.rise_s)
         return self.amount

@@ -125,3 +125,27 @@ def test_a_face_with_dark_narrow_eyes_is_measured_against_itself():
     # A photo assumes nothing of open eyes: it is judged by its own reading alone.
     photo = OpennessGate(rise_s=0.0, sclera_prior=float("nan"))
     assert photo.update(0.21, 0.9, 0.0, sclera=reading) > 0.0
+
+
+def test_an_eye_that_shows_little_sclera_gets_a_shorter_move_that_changes_smoothly():
+    """A face whose eyes show less sclera than they do open, but not so little that they read as shut (an eye
+    narrowed in a smile), gets a shorter move: the fill is fitted to lashes and shade there. The move shrinks
+    and comes back gradually, never by a jump, and a photo (nothing known of its open eyes) is not held back."""
+    from glare.openness import FULL_SCLERA_SHARE, SHUT_SCLERA_SHARE, sclera_fade
+
+    assert sclera_fade(SHUT_SCLERA_SHARE) == 0.0 and sclera_fade(FULL_SCLERA_SHARE) == 1.0
+    assert sclera_fade(float("nan")) == 1.0
+    narrowed = (SHUT_SCLERA_SHARE + FULL_SCLERA_SHARE) / 2
+    gate = OpennessGate()
+    for index in range(20):
+        gate.update(0.3, 0.9, index / 24, sclera=1.0)
+    assert gate.amount == pytest.approx(1.0)
+    shrinking = [gate.update(0.3, 0.9, (20 + index) / 24, sclera=narrowed) for index in range(24)]
+    assert np.all(np.diff(shrinking) <= 0) and np.max(np.abs(np.diff(shrinking))) < 0.1
+    assert shrinking[-1] == pytest.approx(sclera_fade(narrowed), abs=0.05)
+    # Wide open again, the move comes back at the gate's own fade-in rate, as after a blink.
+    growing = [gate.update(0.3, 0.9, (44 + index) / 24, sclera=1.0) for index in range(24)]
+    steps = np.diff([shrinking[-1], *growing])
+    assert np.all(steps >= 0) and np.max(steps) <= (1 / 24) / gate.rise_s + 1e-9 and growing[-1] == pytest.approx(1.0)
+    photo = OpennessGate(rise_s=0.0, sclera_prior=float("nan"))
+    assert photo.update(0.3, 0.9, 0.0, sclera=narrowed) == pytest.approx(1.0)

@@ -479,3 +479,20 @@ def test_the_catchlight_tables_over_the_specks_answer_as_the_whole_windows_would
                         assert _square_mean(part, y - top, x - left, square, channel) == pytest.approx(
                             _square_mean(whole, y, x, square, channel), rel=1e-9, abs=1e-6)
     assert _extent(np.zeros((5, 5)), 2) == (0, 0, 0, 0)
+
+
+def test_an_eye_that_shows_no_iris_darker_than_its_sclera_is_left_alone():
+    """A painted face, a blurred or dark photo, an eye behind sunglasses: where the locator's iris is no darker
+    than the sclera beside it there is no iris to move, and the redraw smeared them. The same eye with its
+    iris in sight is drawn."""
+    frame, landmarks = synthetic_eye_frame((100.0, 60.0))
+    drawn = frame.copy()
+    assert _move(drawn, landmarks, (100.0, 60.0), (88.0, 60.0), 9.0)[1]
+    assert not np.array_equal(drawn, frame)
+    # The iris washed out to within a few levels of the sclera (a blur, a glare on glasses).
+    washed = frame.copy()
+    eye_pixels = washed < 200
+    washed[eye_pixels & (np.abs(washed.astype(int) - 170) > 2)] = 215
+    untouched = washed.copy()
+    assert not _move(untouched, landmarks, (100.0, 60.0), (88.0, 60.0), 9.0)[1]
+    assert np.array_equal(untouched, washed)

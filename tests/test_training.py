@@ -341,3 +341,38 @@ def test_a_saved_model_with_nothing_to_train_is_refused(tmp_path):
 def test_an_unknown_backbone_says_what_to_use():
     with pytest.raises(ValueError, match="'compact' or 'hub:PATH'"):
         build_model(settings=ModelSettings(backbone="resnet"))
+
+
+def test_a_heatmap_gives_the_expected_place_of_each_point_in_crop_pixels():
+    from glare.training.model import HEATMAP_STRIDE, SpatialExpectation
+
+    geometry = CropGeometry()
+    height, width = geometry.height // HEATMAP_STRIDE, geometry.width // HEATMAP_STRIDE
+    logits = np.full((1, height, width, 3), -60.0, np.float32)
+    logits[0, 3, 5, 0] = 60.0                               # one sure cell: its centre
+    logits[0, 10, 7, 1] = logits[0, 10, 8, 1] = 60.0        # two cells alike: half way between them
+    logits[0, height - 1, width - 1, 2] = 60.0              # the last cell: the crop's last pixels' middle
+    points = SpatialExpectation(HEATMAP_STRIDE)(logits).numpy().reshape(3, 2)
+    # A cell covers pixels stride*i .. stride*i + stride - 1, pixel centres at whole numbers.
+    np.testing.assert_allclose(points, [[10.5, 6.5], [15.5, 20.5], [geometry.width - 1.5, geometry.height - 1.5]],
+                               atol=1e-4)
+
+
+def test_a_heatmap_model_trains_exports_and_runs_in_the_runtime(tmp_path):
+    from glare.pupils.model import EyeModel
+
+    dataset = _synthetic_dataset(tmp_path / "eyes")
+    samples = load_samples(dataset)
+    result = train(TrainSettings(dataset=dataset, out=tmp_path / "model", model=ModelSettings(head="heatmap"),
+                                 coarse=StageSettings(1, 2e-3), fine=StageSettings(3, 2e-3), batch_size=16, verbose=0))
+    losses = result.stages[-1].history["loss"]
+    assert losses[-1] < losses[0], "the points' loss trains the maps"
+    check = export(result.model_path, tmp_path / "export", samples.crops[:40])
+    assert check.max_abs_px < 1e-3
+    answers = EyeModel(tmp_path / "export" / "eye_model.tflite").predict(samples.crops[:4])
+    assert answers.shape == (4, 3, 2) and np.all((answers >= 0) & (answers <= 63))
+
+
+def test_a_hub_backbone_with_a_heatmap_head_is_refused_with_what_to_use():
+    with pytest.raises(ValueError, match="--head dense"):
+        build_model(settings=ModelSettings(backbone="hub:/nowhere", head="heatmap"))

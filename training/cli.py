@@ -41,7 +41,7 @@ def _train_settings(args: argparse.Namespace):
 
     return TrainSettings(
         dataset=Path(args.dataset), out=Path(args.out),
-        model=ModelSettings(backbone=args.backbone, width_multiplier=args.width),
+        model=ModelSettings(backbone=args.backbone, width_multiplier=args.width, head=args.head),
         coarse=StageSettings(args.coarse_epochs, args.coarse_lr),
         fine=StageSettings(args.fine_epochs, args.fine_lr, patience=args.patience),
         schedule=args.schedule, loss=args.loss, batch_size=args.batch_size, seed=args.seed,
@@ -83,6 +83,9 @@ def _reproduce(args: argparse.Namespace) -> int:
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backbone", default="compact", help="'compact' (default) or 'hub:PATH' to a feature-vector SavedModel")
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier of the compact CNN")
+    parser.add_argument("--head", choices=["dense", "heatmap"], default="dense",
+                        help="how the compact CNN gives its points: regressed from its flattened features (default) "
+                             "or as each point's expected place on a heatmap at half the crop's resolution")
     parser.add_argument("--coarse-epochs", type=int, default=20)
     parser.add_argument("--coarse-lr", type=float, default=2e-3)
     parser.add_argument("--fine-epochs", type=int, default=80)

@@ -64,6 +64,10 @@ class ModelSettings:
     dropout: float = 0.2
     hub_input_size: tuple[int, int] = (128, 80)
     """(width, height) the hub backbone's input is resized to."""
+    head: str = "dense"
+    """``dense``: the points regressed from the flattened features; ``heatmap``: a map per point at half the
+    crop's resolution, decoded from the compact CNN's coarser features back up, and the point its expected
+    position (``SpatialExpectation``). Compact backbone only."""
 
 
 def _separable_block(x, filters: int, name: str):
@@ -72,7 +76,8 @@ def _separable_block(x, filters: int, name: str):
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def compact_backbone(x, settings: ModelSettings):
+def compact_feature_maps(x, settings: ModelSettings) -> list:
+    """The compact CNN's feature maps at 1/2, 1/4 and 1/8 of the crop's size, finest first."""
     def channels(n: int) -> int:
         return max(8, int(round(n * settings.width_multiplier)))
 
@@ -81,14 +86,66 @@ def compact_backbone(x, settings: ModelSettings):
     x = keras.layers.ReLU(name="stem_relu")(x)
     x = keras.layers.MaxPooling2D(name="pool1")(x)
     x = _separable_block(x, channels(32), "block2a")
-    x = _separable_block(x, channels(32), "block2b")
-    x = keras.layers.MaxPooling2D(name="pool2")(x)
+    half = _separable_block(x, channels(32), "block2b")
+    x = keras.layers.MaxPooling2D(name="pool2")(half)
     x = _separable_block(x, channels(64), "block3a")
-    x = _separable_block(x, channels(64), "block3b")
-    x = keras.layers.MaxPooling2D(name="pool3")(x)
-    x = _separable_block(x, channels(96), "block4")
+    quarter = _separable_block(x, channels(64), "block3b")
+    x = keras.layers.MaxPooling2D(name="pool3")(quarter)
+    eighth = _separable_block(x, channels(96), "block4")
+    return [half, quarter, eighth]
+
+
+def compact_backbone(x, settings: ModelSettings):
     # Flatten, not global pooling: where a feature sits is the answer.
-    return keras.layers.Flatten(name="flatten")(x)
+    return keras.layers.Flatten(name="flatten")(compact_feature_maps(x, settings)[-1])
+
+
+HEATMAP_STRIDE = 2
+"""Crop pixels per heatmap cell: the maps are half the crop's width and height."""
+
+
+@keras.saving.register_keras_serializable(package="glare")
+class SpatialExpectation(keras.layers.Layer):
+    """Heatmap logits (B, h, w, 3) -> each map's expected (x, y) in crop pixels, (B, 6) in point order.
+
+    A softmax over each map, then the mean of the cells' centres under it (integral regression,
+    Sun et al. 2018): the answer moves smoothly between cells, so a coarse map still gives sub-pixel
+    points, and the loss on the points trains the maps directly."""
+
+    def __init__(self, stride: int, **kwargs):
+        super().__init__(**kwargs)
+        self.stride = stride
+
+    def call(self, logits):
+        height, width, maps = logits.shape[1], logits.shape[2], logits.shape[3]
+        flat = tf.reshape(tf.transpose(logits, [0, 3, 1, 2]), (-1, maps, height * width))
+        weights = tf.nn.softmax(flat, axis=-1)
+        # A cell covers stride crop pixels; its centre, in pixel-centre coordinates, is half a stride less half a pixel in.
+        xs = tf.tile(tf.range(width, dtype=tf.float32), [height]) * self.stride + (self.stride - 1) / 2.0
+        ys = tf.repeat(tf.range(height, dtype=tf.float32), width) * self.stride + (self.stride - 1) / 2.0
+        points = tf.stack([tf.reduce_sum(weights * xs, axis=-1), tf.reduce_sum(weights * ys, axis=-1)], axis=-1)
+        return tf.reshape(points, (-1, maps * 2))
+
+    def get_config(self):
+        return {**super().get_config(), "stride": self.stride}
+
+
+def heatmap_head(feature_maps: list, settings: ModelSettings):
+    """The coarsest features carried back up to half resolution, joined at each step by the finer maps
+    (a small U-Net), then a map per point and its expected position."""
+    def channels(n: int) -> int:
+        return max(8, int(round(n * settings.width_multiplier)))
+
+    half, quarter, eighth = feature_maps
+    x = keras.layers.UpSampling2D(name="up_quarter")(eighth)
+    x = keras.layers.Concatenate(name="join_quarter")([x, quarter])
+    x = _separable_block(x, channels(64), "decode_quarter")
+    x = keras.layers.UpSampling2D(name="up_half")(x)
+    x = keras.layers.Concatenate(name="join_half")([x, half])
+    x = _separable_block(x, channels(32), "decode_half")
+    x = keras.layers.SpatialDropout2D(settings.dropout, name="heatmap_dropout")(x)
+    logits = keras.layers.Conv2D(3, 1, name="heatmap_logits")(x)
+    return SpatialExpectation(HEATMAP_STRIDE, name="points")(logits)
 
 
 def point_head(layers, features, geometry: CropGeometry, settings: ModelSettings):
@@ -105,13 +162,21 @@ def point_head(layers, features, geometry: CropGeometry, settings: ModelSettings
 def build_model(geometry: CropGeometry = CropGeometry(), settings: ModelSettings = ModelSettings()) -> keras.Model:
     """Crops (B, H, W, 1) float32 in 0-255 -> points (B, 6) float32 in crop pixels."""
     if settings.backbone.startswith("hub:"):
+        if settings.head != "dense":
+            raise ValueError("a hub backbone gives a feature vector, with no maps to decode: use --head dense with it")
         from glare.training.hub_model import build_hub_model
 
         return build_hub_model(geometry, settings, point_head)
     if settings.backbone != "compact":
         raise ValueError(f"unknown backbone {settings.backbone!r}: use 'compact' or 'hub:PATH'")
     crops = keras.Input((geometry.height, geometry.width, 1), name="crops")
-    features = compact_backbone(StandardiseImage(name="standardise")(crops), settings)
+    standardised = StandardiseImage(name="standardise")(crops)
+    if settings.head == "heatmap":
+        points = heatmap_head(compact_feature_maps(standardised, settings), settings)
+        return keras.Model(crops, points, name="glare_eye_compact_heatmap")
+    if settings.head != "dense":
+        raise ValueError(f"unknown head {settings.head!r}: use 'dense' or 'heatmap'")
+    features = compact_backbone(standardised, settings)
     return keras.Model(crops, point_head(keras.layers, features, geometry, settings), name="glare_eye_compact")
 
 
@@ -202,4 +267,5 @@ def load_trained_model(path: Path):
 
         return load_hub_model(path)
     return keras.models.load_model(path, compile=False, safe_mode=False,
-                                   custom_objects={"StandardiseImage": StandardiseImage, "ToCropPixels": ToCropPixels})
+                                   custom_objects={"StandardiseImage": StandardiseImage, "ToCropPixels": ToCropPixels,
+                                                   "SpatialExpectation": SpatialExpectation})

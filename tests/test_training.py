@@ -376,3 +376,33 @@ def test_a_heatmap_model_trains_exports_and_runs_in_the_runtime(tmp_path):
 def test_a_hub_backbone_with_a_heatmap_head_is_refused_with_what_to_use():
     with pytest.raises(ValueError, match="--head dense"):
         build_model(settings=ModelSettings(backbone="hub:/nowhere", head="heatmap"))
+
+
+def test_models_averaged_are_one_model_whose_points_are_their_mean(tmp_path):
+    """Two trained models (a dense and a heatmap head, and two of one architecture) become one model, one
+    TFLite file and one call at the runtime's side, answering the mean of their points."""
+    from glare.pupils.model import EyeModel
+    from glare.training.average import save_average
+    from glare.training.model import load_trained_model
+
+    dataset = _synthetic_dataset(tmp_path / "eyes", count=48)
+    crops = load_samples(dataset).crops[:8]
+
+    def trained(run: str, head: str, seed: int) -> Path:
+        return train(TrainSettings(dataset=dataset, out=tmp_path / run, model=ModelSettings(head=head), seed=seed,
+                                   coarse=StageSettings(1, 2e-3), fine=StageSettings(1, 1e-3), batch_size=16,
+                                   verbose=0)).model_path
+
+    members = [trained("dense", "dense", 7), trained("heatmap", "heatmap", 7), trained("dense8", "dense", 8)]
+    answers = [load_trained_model(path).predict(crops[..., None].astype(np.float32), verbose=0) for path in members]
+    for chosen in (members[:2], [members[0], members[2]]):
+        averaged = save_average(chosen, tmp_path / f"pair-{len(chosen)}-{chosen[1].parent.name}")
+        expected = np.mean([answers[members.index(path)] for path in chosen], axis=0)
+        np.testing.assert_allclose(load_trained_model(averaged).predict(crops[..., None].astype(np.float32), verbose=0),
+                                   expected, atol=1e-4)
+        check = export(averaged, averaged.parent / "export", crops)
+        assert check.max_abs_px < 1e-3
+        got = EyeModel(averaged.parent / "export" / "eye_model.tflite").predict(crops)
+        np.testing.assert_allclose(got.reshape(-1, 6), expected, atol=1e-3)
+    with pytest.raises(ValueError, match="at least two"):
+        save_average(members[:1], tmp_path / "alone")

@@ -3,6 +3,7 @@
     glare-train prepare --images LFW_DIR --labels eye-centres.txt --out runs/eyes
     glare-train train   --dataset runs/eyes --out runs/model
     glare-train export  --model runs/model/model.keras --dataset runs/eyes --out runs/export
+    glare-train average --models runs/dense/model.keras runs/heatmap/model.keras --out runs/pair
     glare-train reproduce                   # all three on ../shared/data, then the bundled model + card
     glare-train landmarks --out runs/landmarks   # the faster landmark predictor the tracker uses
 """
@@ -68,6 +69,14 @@ def _export(args: argparse.Namespace) -> int:
     check = export(Path(args.model), Path(args.out), samples.crops[: args.parity_samples])
     print(f"parity with Keras on {check.samples} crops: max {check.max_abs_px:.4f} px, mean {check.mean_abs_px:.4f} px")
     print(f"exported to {args.out}")
+    return 0
+
+
+def _average(args: argparse.Namespace) -> int:
+    from glare.training.average import save_average
+
+    model_path = save_average([Path(path) for path in args.models], Path(args.out))
+    print(f"model: {model_path} (the mean of {len(args.models)} models' points; export it as any model)")
     return 0
 
 
@@ -148,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True)
     export.add_argument("--parity-samples", type=int, default=500)
     export.set_defaults(handler=_export)
+
+    average = commands.add_parser("average", help="several trained models as one whose points are their mean")
+    average.add_argument("--models", nargs="+", required=True, metavar="MODEL",
+                         help="model.keras files (or checkpoints) that 'train' wrote on one dataset")
+    average.add_argument("--out", required=True, help="folder for the averaged model.keras")
+    average.set_defaults(handler=_average)
 
     reproduce = commands.add_parser("reproduce", help="the bundled model from the shared data: prepare, train, export, score")
     reproduce.add_argument("--data", default=str(data), help=f"the shared data folder (default {data})")

@@ -344,15 +344,15 @@ def test_an_unknown_backbone_says_what_to_use():
 
 
 def test_a_heatmap_gives_the_expected_place_of_each_point_in_crop_pixels():
-    from glare.training.model import HEATMAP_STRIDE, SpatialExpectation
+    from glare.training.model import SpatialExpectation
 
-    geometry = CropGeometry()
-    height, width = geometry.height // HEATMAP_STRIDE, geometry.width // HEATMAP_STRIDE
+    geometry, stride = CropGeometry(), 2
+    height, width = geometry.height // stride, geometry.width // stride
     logits = np.full((1, height, width, 3), -60.0, np.float32)
     logits[0, 3, 5, 0] = 60.0                               # one sure cell: its centre
     logits[0, 10, 7, 1] = logits[0, 10, 8, 1] = 60.0        # two cells alike: half way between them
     logits[0, height - 1, width - 1, 2] = 60.0              # the last cell: the crop's last pixels' middle
-    points = SpatialExpectation(HEATMAP_STRIDE)(logits).numpy().reshape(3, 2)
+    points = SpatialExpectation(stride)(logits).numpy().reshape(3, 2)
     # A cell covers pixels stride*i .. stride*i + stride - 1, pixel centres at whole numbers.
     np.testing.assert_allclose(points, [[10.5, 6.5], [15.5, 20.5], [geometry.width - 1.5, geometry.height - 1.5]],
                                atol=1e-4)

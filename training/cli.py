@@ -42,7 +42,8 @@ def _train_settings(args: argparse.Namespace):
 
     return TrainSettings(
         dataset=Path(args.dataset), out=Path(args.out),
-        model=ModelSettings(backbone=args.backbone, width_multiplier=args.width, head=args.head),
+        model=ModelSettings(backbone=args.backbone, width_multiplier=args.width, head=args.head,
+                            heatmap_stride=args.heatmap_stride),
         coarse=StageSettings(args.coarse_epochs, args.coarse_lr),
         fine=StageSettings(args.fine_epochs, args.fine_lr, patience=args.patience),
         schedule=args.schedule, loss=args.loss, batch_size=args.batch_size, seed=args.seed,
@@ -94,7 +95,9 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier of the compact CNN")
     parser.add_argument("--head", choices=["dense", "heatmap"], default="dense",
                         help="how the compact CNN gives its points: regressed from its flattened features (default) "
-                             "or as each point's expected place on a heatmap at half the crop's resolution")
+                             "or as each point's expected place on a heatmap")
+    parser.add_argument("--heatmap-stride", type=int, choices=[2, 4], default=2,
+                        help="crop pixels per heatmap cell (--head heatmap): 2, or 4 for a cheaper head")
     parser.add_argument("--coarse-epochs", type=int, default=20)
     parser.add_argument("--coarse-lr", type=float, default=2e-3)
     parser.add_argument("--fine-epochs", type=int, default=80)

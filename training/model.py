@@ -65,9 +65,12 @@ class ModelSettings:
     hub_input_size: tuple[int, int] = (128, 80)
     """(width, height) the hub backbone's input is resized to."""
     head: str = "dense"
-    """``dense``: the points regressed from the flattened features; ``heatmap``: a map per point at half the
-    crop's resolution, decoded from the compact CNN's coarser features back up, and the point its expected
-    position (``SpatialExpectation``). Compact backbone only."""
+    """``dense``: the points regressed from the flattened features; ``heatmap``: a map per point, decoded from
+    the compact CNN's coarser features back up, and the point its expected position (``SpatialExpectation``).
+    Compact backbone only."""
+    heatmap_stride: int = 2
+    """Crop pixels per heatmap cell: 2 (maps at half the crop's resolution) or 4 (a quarter: one decoding
+    step fewer, about half the heatmap head's cost)."""
 
 
 def _separable_block(x, filters: int, name: str):
@@ -100,10 +103,6 @@ def compact_backbone(x, settings: ModelSettings):
     return keras.layers.Flatten(name="flatten")(compact_feature_maps(x, settings)[-1])
 
 
-HEATMAP_STRIDE = 2
-"""Crop pixels per heatmap cell: the maps are half the crop's width and height."""
-
-
 @keras.saving.register_keras_serializable(package="glare")
 class SpatialExpectation(keras.layers.Layer):
     """Heatmap logits (B, h, w, 3) -> each map's expected (x, y) in crop pixels, (B, 6) in point order.
@@ -131,8 +130,11 @@ class SpatialExpectation(keras.layers.Layer):
 
 
 def heatmap_head(feature_maps: list, settings: ModelSettings):
-    """The coarsest features carried back up to half resolution, joined at each step by the finer maps
-    (a small U-Net), then a map per point and its expected position."""
+    """The coarsest features carried back up to the heatmap's resolution, joined at each step by the finer
+    maps (a small U-Net), then a map per point and its expected position."""
+    if settings.heatmap_stride not in (2, 4):
+        raise ValueError(f"heatmap stride {settings.heatmap_stride}: use 2 or 4 crop pixels per cell")
+
     def channels(n: int) -> int:
         return max(8, int(round(n * settings.width_multiplier)))
 
@@ -140,12 +142,13 @@ def heatmap_head(feature_maps: list, settings: ModelSettings):
     x = keras.layers.UpSampling2D(name="up_quarter")(eighth)
     x = keras.layers.Concatenate(name="join_quarter")([x, quarter])
     x = _separable_block(x, channels(64), "decode_quarter")
-    x = keras.layers.UpSampling2D(name="up_half")(x)
-    x = keras.layers.Concatenate(name="join_half")([x, half])
-    x = _separable_block(x, channels(32), "decode_half")
+    if settings.heatmap_stride == 2:
+        x = keras.layers.UpSampling2D(name="up_half")(x)
+        x = keras.layers.Concatenate(name="join_half")([x, half])
+        x = _separable_block(x, channels(32), "decode_half")
     x = keras.layers.SpatialDropout2D(settings.dropout, name="heatmap_dropout")(x)
     logits = keras.layers.Conv2D(3, 1, name="heatmap_logits")(x)
-    return SpatialExpectation(HEATMAP_STRIDE, name="points")(logits)
+    return SpatialExpectation(settings.heatmap_stride, name="points")(logits)
 
 
 def point_head(layers, features, geometry: CropGeometry, settings: ModelSettings):

@@ -70,7 +70,7 @@ class ModelSettings:
     Compact backbone only."""
     heatmap_stride: int = 2
     """Crop pixels per heatmap cell: 2 (maps at half the crop's resolution) or 4 (a quarter: one decoding
-    step fewer, about half the heatmap head's cost)."""
+    step fewer, about half the stride-2 model's time in LiteRT)."""
 
 
 def _separable_block(x, filters: int, name: str):
@@ -79,10 +79,15 @@ def _separable_block(x, filters: int, name: str):
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
+def _channels(count: int, settings: ModelSettings) -> int:
+    """A layer's channel count scaled by ``width_multiplier``, 8 at least."""
+    return max(8, int(round(count * settings.width_multiplier)))
+
+
 def compact_feature_maps(x, settings: ModelSettings) -> list:
     """The compact CNN's feature maps at 1/2, 1/4 and 1/8 of the crop's size, finest first."""
     def channels(n: int) -> int:
-        return max(8, int(round(n * settings.width_multiplier)))
+        return _channels(n, settings)
 
     x = keras.layers.Conv2D(channels(16), 3, padding="same", use_bias=False, name="stem_conv")(x)
     x = keras.layers.BatchNormalization(name="stem_bn")(x)
@@ -119,7 +124,8 @@ class SpatialExpectation(keras.layers.Layer):
         height, width, maps = logits.shape[1], logits.shape[2], logits.shape[3]
         flat = tf.reshape(tf.transpose(logits, [0, 3, 1, 2]), (-1, maps, height * width))
         weights = tf.nn.softmax(flat, axis=-1)
-        # A cell covers stride crop pixels; its centre, in pixel-centre coordinates, is half a stride less half a pixel in.
+        # Cell i covers crop pixels stride*i .. stride*i + stride - 1 (pixel centres at whole numbers): its centre
+        # lies (stride - 1) / 2 past its first pixel.
         xs = tf.tile(tf.range(width, dtype=tf.float32), [height]) * self.stride + (self.stride - 1) / 2.0
         ys = tf.repeat(tf.range(height, dtype=tf.float32), width) * self.stride + (self.stride - 1) / 2.0
         points = tf.stack([tf.reduce_sum(weights * xs, axis=-1), tf.reduce_sum(weights * ys, axis=-1)], axis=-1)
@@ -134,18 +140,14 @@ def heatmap_head(feature_maps: list, settings: ModelSettings):
     maps (a small U-Net), then a map per point and its expected position."""
     if settings.heatmap_stride not in (2, 4):
         raise ValueError(f"heatmap stride {settings.heatmap_stride}: use 2 or 4 crop pixels per cell")
-
-    def channels(n: int) -> int:
-        return max(8, int(round(n * settings.width_multiplier)))
-
     half, quarter, eighth = feature_maps
     x = keras.layers.UpSampling2D(name="up_quarter")(eighth)
     x = keras.layers.Concatenate(name="join_quarter")([x, quarter])
-    x = _separable_block(x, channels(64), "decode_quarter")
+    x = _separable_block(x, _channels(64, settings), "decode_quarter")
     if settings.heatmap_stride == 2:
         x = keras.layers.UpSampling2D(name="up_half")(x)
         x = keras.layers.Concatenate(name="join_half")([x, half])
-        x = _separable_block(x, channels(32), "decode_half")
+        x = _separable_block(x, _channels(32, settings), "decode_half")
     x = keras.layers.SpatialDropout2D(settings.dropout, name="heatmap_dropout")(x)
     logits = keras.layers.Conv2D(3, 1, name="heatmap_logits")(x)
     return SpatialExpectation(settings.heatmap_stride, name="points")(logits)

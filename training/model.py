@@ -86,20 +86,17 @@ def _channels(count: int, settings: ModelSettings) -> int:
 
 def compact_feature_maps(x, settings: ModelSettings) -> list:
     """The compact CNN's feature maps at 1/2, 1/4 and 1/8 of the crop's size, finest first."""
-    def channels(n: int) -> int:
-        return _channels(n, settings)
-
-    x = keras.layers.Conv2D(channels(16), 3, padding="same", use_bias=False, name="stem_conv")(x)
+    x = keras.layers.Conv2D(_channels(16, settings), 3, padding="same", use_bias=False, name="stem_conv")(x)
     x = keras.layers.BatchNormalization(name="stem_bn")(x)
     x = keras.layers.ReLU(name="stem_relu")(x)
     x = keras.layers.MaxPooling2D(name="pool1")(x)
-    x = _separable_block(x, channels(32), "block2a")
-    half = _separable_block(x, channels(32), "block2b")
+    x = _separable_block(x, _channels(32, settings), "block2a")
+    half = _separable_block(x, _channels(32, settings), "block2b")
     x = keras.layers.MaxPooling2D(name="pool2")(half)
-    x = _separable_block(x, channels(64), "block3a")
-    quarter = _separable_block(x, channels(64), "block3b")
+    x = _separable_block(x, _channels(64, settings), "block3a")
+    quarter = _separable_block(x, _channels(64, settings), "block3b")
     x = keras.layers.MaxPooling2D(name="pool3")(quarter)
-    eighth = _separable_block(x, channels(96), "block4")
+    eighth = _separable_block(x, _channels(96, settings), "block4")
     return [half, quarter, eighth]
 
 

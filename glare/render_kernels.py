@@ -61,6 +61,8 @@ CATCHLIGHT_REACH = 0.65
 """Catchlights are looked for this far from the old iris's centre (a share of its radius): farther out
 a bright patch can be sclera lit past a limbus that the radius overshot, and pulled onto the moved
 iris it drew a white streak across it."""
+HOLE_EDGE_STRIDE = 8
+"""Half-pixel steps ``hole_edges`` takes at a stride while the line is well inside the hole."""
 EDGE_SHADE = 0.9
 """Beside the hole, sclera at least this share of the field's brightness (or as bright as the darkest
 sclera the fit kept) is shade, carried into the fill; darker is a lash, a corner's dark or the iris's
@@ -366,6 +368,18 @@ def _span(centre: float, reach: float, size: int) -> tuple[int, int]:
 
 
 @njit(**_COMPILE)
+def _chord(centre_x: float, centre_y: float, reach: float, y: int, width: int) -> tuple[int, int]:
+    """The columns from 0 to ``width`` of row ``y`` within ``reach`` of the centre (a few more at the ends):
+    first, and one past the last; none where the row misses the disc. Loops over a disc's pixels walk these
+    instead of its square, whose corners are a fifth of it."""
+    rise = y - centre_y
+    if abs(rise) >= reach:
+        return 0, 0
+    half = math.sqrt(reach * reach - rise * rise)
+    return max(int(math.floor(centre_x - half)), 0), min(int(math.ceil(centre_x + half)) + 1, width)
+
+
+@njit(**_COMPILE)
 def _shown(depth: float, scale: float) -> float:
     """How much of a source pixel ``depth`` pixels inside the opening is iris: nothing within
     LID_MARGIN_PX (times ``scale``) of a lid line, where lashes and lid shadow lie."""
@@ -473,6 +487,31 @@ def _point_at(eye: EyeNumbers, u: float, t: float) -> tuple[float, float]:
 
 
 @njit(**_COMPILE)
+def _hole_edge(eye: EyeNumbers, path: IrisPath, t: float, source_u: float, step: float, reach: float) -> float:
+    """The first u from the old iris's, in steps of ``step``, where the line at ``t`` lies farther than ``reach``
+    from the old iris centre; NaN where it reaches the corner first. Strides of HOLE_EDGE_STRIDE steps come first,
+    then single steps from the last stride inside: the distance grows along the line near the hole's edge,
+    and a walk of single steps from the iris was a fifth of a 1080p eye's redraw."""
+    start = 0
+    while True:
+        u = source_u + (start + HOLE_EDGE_STRIDE) * step
+        if abs(u) >= 1.0:
+            break
+        x, y = _point_at(eye, u, t)
+        if _distance(x - path.source_x, y - path.source_y) > reach:
+            break
+        start += HOLE_EDGE_STRIDE
+    while True:
+        u = source_u + start * step
+        if abs(u) >= 1.0:
+            return math.nan
+        x, y = _point_at(eye, u, t)
+        if _distance(x - path.source_x, y - path.source_y) > reach:
+            return u
+        start += 1
+
+
+@njit(**_COMPILE)
 def hole_edges(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: float, coefficients: np.ndarray,
                low: np.ndarray, high: np.ndarray, lid_shading: np.ndarray):
     """Where the hole left by the old iris ends on each side along the eye, and how the real sclera
@@ -500,13 +539,8 @@ def hole_edges(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
         t = band / (bands - 1.0)
         for side in range(2):
             direction = -1.0 if side == 0 else 1.0
-            u = source_u
-            while abs(u) < 1.0:
-                x, y = _point_at(eye, u, t)
-                if _distance(x - path.source_x, y - path.source_y) > hole + 0.5:
-                    break
-                u += direction * step
-            if abs(u) >= 1.0:
+            u = _hole_edge(eye, path, t, source_u, direction * step, hole + 0.5)
+            if math.isnan(u):
                 continue
             edges[band, side] = u
             # The real sclera just past the edge, averaged over a few samples along the band.
@@ -568,10 +602,10 @@ def _edge_difference(edges: np.ndarray, differences: np.ndarray, u: float, t: fl
         if math.isnan(left) and math.isnan(right):
             continue
         along = 1.0 if math.isnan(left) else 0.0 if math.isnan(right) else _ramp((u - left) / max(right - left, 1e-6))
-        near_side, far_side = differences[band, 0], differences[band, 1]
-        blue += share * (near_side[0] + along * (far_side[0] - near_side[0]))
-        green += share * (near_side[1] + along * (far_side[1] - near_side[1]))
-        red += share * (near_side[2] + along * (far_side[2] - near_side[2]))
+        # Element by element: a view of each side per pixel showed in the fill loop's time.
+        blue += share * (differences[band, 0, 0] + along * (differences[band, 1, 0] - differences[band, 0, 0]))
+        green += share * (differences[band, 0, 1] + along * (differences[band, 1, 1] - differences[band, 0, 1]))
+        red += share * (differences[band, 0, 2] + along * (differences[band, 1, 2] - differences[band, 0, 2]))
         weight += share
     if weight <= 0.0:
         return 0.0, 0.0, 0.0
@@ -651,20 +685,28 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     height, width = depth.shape
     drawn = region.astype(np.float64)
     hole, drawn_radius, scale = hole_radius(radius), draw_radius(radius), edge_scale(radius)
-    # The pixels each layer can change: within the hole's reach of the old iris, within ``hole`` of the
-    # new one (nothing farther is drawn or needed for the ring profile).
-    source_rows, source_columns = _span(path.source_y, hole + 0.5, height), _span(path.source_x, hole + 0.5, width)
+    # The pixels each layer can change: within the hole's feathered edge of the old iris, within ``hole`` of
+    # the new one (nothing farther is drawn or needed for the ring profile). (The square round the old iris
+    # once stopped at hole + 0.5 px, short of the feather's outer half: at 1080p a seam of up to 14 grey
+    # levels where the fill met the sclera beside and above it.)
+    sclera_reach = hole + 0.5 * HOLE_FEATHER_PX * scale  # where the weight below reaches 0
+    source_rows, source_columns = _span(path.source_y, sclera_reach, height), _span(path.source_x, sclera_reach, width)
     rows, columns = _span(path.target_y, hole, height), _span(path.target_x, hole, width)
 
     # Sclera layer, where the old iris was: the field, plus the real sclera's difference from it at the
     # hole's edges; its edge blends over HOLE_FEATHER_PX into the real sclera.
     lid_shading = lid_shade(region, path, radius, u, t, depth, coefficients, low, high)
     edges, differences = hole_edges(region, eye, path, radius, coefficients, low, high, lid_shading)
+    # Where the moved iris will cover the fill wholly (its texture at full weight, the opening at full depth:
+    # ``within`` and ``alpha`` 1 below), the fill is not worked out: that was much of the old hole in a glare.
+    # (A hair inside those lines, so that rounding never leaves a pixel the iris blends over unfilled.)
+    covered_within, covered_depth = radius - 0.5 * scale - 0.01, 0.5 * scale + 0.01
     for y in range(*source_rows):
-        for x in range(*source_columns):
+        for x in range(*_chord(path.source_x, path.source_y, sclera_reach, y, width)):
             weight = (_ramp((hole - _distance(x - path.source_x, y - path.source_y)) / (HOLE_FEATHER_PX * scale) + 0.5)
                       * _inside(depth[y, x], scale))
-            if weight > 0.0:
+            if weight > 0.0 and not (depth[y, x] > covered_depth
+                                     and _distance(x - path.target_x, y - path.target_y) < covered_within):
                 field = _shaded_field(coefficients, low, high, lid_shading, u[y, x], t[y, x])
                 shade = _edge_difference(edges, differences, u[y, x], t[y, x])
                 for c in range(3):
@@ -807,9 +849,17 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
                 drawn[y, x, c] += alpha * (iris - drawn[y, x, c])
 
     _draw_catchlight(region, depth, path, radius, iris_luma, contrast, scale, drawn)
-    # Only pixels round the old and the new iris have changed.
+    # Only pixels round the old and the new iris have changed: within the sclera layer's reach of the one, the
+    # iris layer's of the other (the catchlight lies inside it).
+    iris_reach = drawn_radius + 0.5 * scale
     for y in range(min(source_rows[0], rows[0]), max(source_rows[1], rows[1])):
-        for x in range(min(source_columns[0], columns[0]), max(source_columns[1], columns[1])):
+        sclera_from, sclera_to = _chord(path.source_x, path.source_y, sclera_reach, y, width)
+        iris_from, iris_to = _chord(path.target_x, path.target_y, iris_reach, y, width)
+        if sclera_to <= sclera_from:
+            sclera_from, sclera_to = iris_from, iris_to
+        elif iris_to <= iris_from:
+            iris_from, iris_to = sclera_from, sclera_to
+        for x in range(min(sclera_from, iris_from), max(sclera_to, iris_to)):
             for c in range(3):
                 value = region[y, x, c] + strength * (drawn[y, x, c] - region[y, x, c])
                 # Every layer blends real pixels and colours clamped to real ones: this stays in 0-255.

@@ -496,3 +496,37 @@ def test_an_eye_that_shows_no_iris_darker_than_its_sclera_is_left_alone():
     untouched = washed.copy()
     assert not _move(untouched, landmarks, (100.0, 60.0), (88.0, 60.0), 9.0)[1]
     assert np.array_equal(untouched, washed)
+
+
+def test_the_holes_feathered_edge_is_drawn_all_the_way_round():
+    """The fill blends into the real sclera over the same width at every angle round the old iris: at the
+    hole's left and right ends as on its diagonals. (Its square of pixels once stopped half a pixel past the
+    hole, short of the feather: at 1080p a seam where the fill met the sclera beside it.)"""
+    from glare.render_kernels import HOLE_FEATHER_PX, edge_scale, hole_radius
+
+    scale = 5.0  # an eye of a close 1080p face: the feather over 5 px
+    frame, landmarks, centre = _large_eye(scale)
+    # Veined sclera: the smooth fill differs from it, so that every pixel the fill's edge blends over changes.
+    rng = np.random.default_rng(0)
+    sclera = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) >= 220
+    veins = rng.integers(-60, 1, frame.shape[:2])
+    frame = np.clip(frame.astype(int) + np.where(sclera, veins, 0)[..., None], 0, 255).astype(np.uint8)
+    radius = 7.0 * scale
+    output = frame.copy()
+    _, moved = _move(output, landmarks, centre, centre, radius)
+    assert moved
+    hole, width = hole_radius(radius), HOLE_FEATHER_PX * edge_scale(radius)
+    ys, xs = np.mgrid[0:frame.shape[0], 0:frame.shape[1]]
+    offset_x, offset_y = xs - centre[0], ys - centre[1]
+    # The feather's outer part (from 1.6 px past the hole, where the weight is still a twentieth), on the darker
+    # veins: the fill keeps to the bright sclera, and blends them at least 2 levels lighter.
+    distance = np.hypot(offset_x, offset_y)
+    ring = (distance > hole + 1.6) & (distance < hole + 0.45 * width) & sclera & (veins < -40)
+    changed = np.abs(output.astype(int) - frame.astype(int)).max(axis=2) > 0
+    angle = np.degrees(np.arctan2(offset_y, offset_x))
+    for side, (low, high) in {"right": (-25, 25), "upper right": (-60, -30), "upper left": (-150, -120)}.items():
+        pixels = ring & (angle > low) & (angle < high)
+        assert pixels.sum() >= 3, side
+        assert changed[pixels].mean() > 0.8, side
+    left = ring & ((angle > 155) | (angle < -155))
+    assert left.sum() >= 3 and changed[left].mean() > 0.8

@@ -149,6 +149,74 @@ def run_bench(video: Path, settings: AnalysisSettings | None = None, max_frames:
     return BenchReport(str(video), frame_size, frames, analyser.locator.name, glare_timings, naive_timings, timed_effects)
 
 
+@dataclass(frozen=True)
+class LayoutComparison:
+    """The whole effect at the clip's own layout and at a larger one, over the same frames, in passes taken in
+    turn: per round, the median ms a frame of each."""
+
+    effect: str
+    own: str
+    larger: str
+    rounds: list[tuple[float, float]]
+    """(own layout's median, larger layout's median) per round."""
+    stages: list[tuple[dict[str, float], dict[str, float]]]
+    """Per round, each layout's median ms a frame per stage (where the difference goes)."""
+
+    @property
+    def ratios(self) -> list[float]:
+        return [larger / own for own, larger in self.rounds]
+
+    @property
+    def ratio(self) -> float:
+        """The rounds' middle ratio: a round's two passes run a few seconds apart, on the same machine state."""
+        return float(np.median(self.ratios))
+
+
+def _layout_name(video: Path, layout: FrameLayout) -> str:
+    """The layout as a reader would name it: its frame size, and the mosaic if any."""
+    frame = next(_frames(video, 1, layout)).image
+    size = f"{frame.shape[1]}x{frame.shape[0]}"
+    return f"{size} ({layout.mosaic}x{layout.mosaic} mosaic)" if layout.mosaic > 1 else size
+
+
+def compare_layouts(video: Path, larger: FrameLayout, rounds: int, settings: AnalysisSettings | None = None,
+                    effect: str = "glare", max_frames: int | None = None) -> LayoutComparison:
+    """How much more the whole effect costs a frame at ``larger`` (upscaled, or tiled into a mosaic) than at the
+    clip's own layout: ``rounds`` rounds of one pass each, each pass a fresh engine over the clip as the bench
+    times it, which of the two goes first alternating from round to round.
+
+    On a shared machine the same pass's median moves by half within minutes: two separate runs of the bench
+    compared its slow spells as much as the layouts. Passes taken in turn, a few seconds apart, share them, and
+    each pass stays whole (interleaving the layouts frame by frame would evict each other's caches and run two
+    engines' searches at once, neither of which happens in use)."""
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1, got {rounds}")
+    own = FrameLayout()
+    medians, stages = [], []
+    for round_index in range(rounds):
+        order = (own, larger) if round_index % 2 == 0 else (larger, own)
+        timed = {layout: _time_effects(video, settings, (effect,), max_frames, layout)[effect] for layout in order}
+        medians.append(tuple(float(np.median(timed[layout].per_frame(EFFECT_STAGES))) for layout in (own, larger)))
+        stages.append(tuple({stage: float(np.median(timed[layout].per_stage[stage])) for stage in EFFECT_STAGES}
+                            for layout in (own, larger)))
+    return LayoutComparison(effect, _layout_name(video, own), _layout_name(video, larger), medians, stages)
+
+
+def format_comparison(comparison: LayoutComparison) -> str:
+    lines = [f"the whole {comparison.effect} effect, median ms a frame, one pass of each layout a round, in turn:",
+             f"{'round':<8}{comparison.own:>24}{comparison.larger:>28}{'ratio':>8}"]
+    for index, ((own, larger), ratio) in enumerate(zip(comparison.rounds, comparison.ratios), 1):
+        lines.append(f"{index:<8}{own:>24.2f}{larger:>28.2f}{ratio:>8.2f}")
+    lines.append(f"{comparison.larger} costs {comparison.ratio:.2f}x {comparison.own} (the rounds' median ratio; "
+                 f"{min(comparison.ratios):.2f}-{max(comparison.ratios):.2f})")
+    lines.append("per stage, the median over the rounds of each pass's median:")
+    for stage in EFFECT_STAGES:
+        own, larger = (float(np.median([round_stages[side][stage] for round_stages in comparison.stages]))
+                       for side in (0, 1))
+        lines.append(f"{stage:<8}{own:>24.2f}{larger:>28.2f}")
+    return "\n".join(lines)
+
+
 def format_report(report: BenchReport) -> str:
     width, height = report.frame_size
     lines = [

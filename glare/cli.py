@@ -78,7 +78,7 @@ def _frame_size(text: str) -> tuple[int, int]:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from glare.bench import FrameLayout, format_report, run_bench
+    from glare.bench import FrameLayout, compare_layouts, format_comparison, format_report, run_bench
     from glare.engine import AnalysisSettings
     from glare.faces import TrackerSettings
     from glare.landmark_predictor import PredictorTrim
@@ -87,6 +87,14 @@ def _bench(args: argparse.Namespace) -> int:
                               landmark_trim=PredictorTrim() if args.trimmed_landmarks else None)
     settings = AnalysisSettings(tracker, args.method, _path(args.model))
     layout = FrameLayout(args.size, args.mosaic)
+    if args.in_turn:
+        if layout == FrameLayout():
+            print("glare bench: --in-turn compares the clip with a larger layout of it: give --size WxH or "
+                  "--mosaic N too", file=sys.stderr)
+            return 2
+        effect = args.effects[0] if args.effects else "glare"
+        print(format_comparison(compare_layouts(Path(args.input), layout, args.in_turn, settings, effect, args.frames)))
+        return 0
     report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive, effects=args.effects,
                        layout=layout)
     print(format_report(report))
@@ -193,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="upscale the clip's frames to this size first (untimed), e.g. 1920x1080")
     bench.add_argument("--mosaic", type=int, default=1, metavar="N",
                        help="tile each frame N x N first (untimed): 2 times four faces")
+    bench.add_argument("--in-turn", type=int, default=0, metavar="ROUNDS",
+                       help="with --size or --mosaic: the whole effect (the first of --effects) at the clip's own "
+                            "size and at that layout, a pass of each a round, in turn, and the ratio")
     bench.set_defaults(handler=_bench)
 
     from glare.gaze import DIRECTIONS

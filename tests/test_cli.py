@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from glare.bench import FrameLayout, run_bench
+from glare.bench import FrameLayout, compare_layouts, run_bench
 from glare.cli import main
 
 
@@ -90,6 +90,24 @@ def test_bench_lays_the_clip_out_larger_and_as_a_four_face_mosaic(woman_video, c
     assert main(["bench", "--input", str(woman_video), "--frames", "3", "--no-naive", "--effects", "none",
                  "--size", "1920x1080"]) == 0
     assert "frames of 1920x1080" in capsys.readouterr().out
+
+
+def test_bench_compares_a_larger_layout_in_passes_taken_in_turn(woman_video, capsys):
+    comparison = compare_layouts(woman_video, FrameLayout(mosaic=2), rounds=2, max_frames=4)
+    assert (comparison.own, comparison.larger) == ("640x360", "1280x720 (2x2 mosaic)")
+    assert len(comparison.rounds) == len(comparison.ratios) == 2
+    assert all(own > 0 and larger > 0 for own, larger in comparison.rounds)
+    assert min(comparison.ratios) <= comparison.ratio <= max(comparison.ratios)
+    assert main(["bench", "--input", str(woman_video), "--frames", "3", "--effects", "glare", "--size", "1280x720",
+                 "--in-turn", "1"]) == 0
+    assert "1280x720 costs" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="rounds"):
+        compare_layouts(woman_video, FrameLayout(mosaic=2), rounds=0)
+
+
+def test_bench_in_turn_needs_a_larger_layout(woman_video, capsys):
+    assert main(["bench", "--input", str(woman_video), "--in-turn", "3"]) == 2
+    assert "--size" in capsys.readouterr().err
 
 
 def test_bench_says_how_to_write_a_frame_size(woman_video, capsys):

@@ -504,24 +504,32 @@ def _hole_edge(eye: EyeNumbers, path: IrisPath, t: float, source_u: float, step:
     """The first u from the old iris's, in steps of ``step``, where the line at ``t`` lies farther than ``reach``
     from the old iris centre; NaN where it reaches the corner first. Strides of HOLE_EDGE_STRIDE steps come first,
     then single steps from the last stride inside: the distance grows along the line near the hole's edge,
-    and a walk of single steps from the iris was a fifth of a 1080p eye's redraw."""
-    start = 0
+    and a walk of single steps from the iris was 0.05 ms of a 1080p eye's 0.33 ms redraw. (The first point is read
+    on its own, as the single steps read it: a line that starts past either end says so at once.)"""
+    # u is carried by adding ``step`` as a walk of single steps adds it, so that both read the same points.
+    u = source_u
+    if abs(u) >= 1.0:
+        return math.nan
+    x, y = _point_at(eye, u, t)
+    if _distance(x - path.source_x, y - path.source_y) > reach:
+        return u
     while True:
-        u = source_u + (start + HOLE_EDGE_STRIDE) * step
-        if abs(u) >= 1.0:
+        ahead = u
+        for _ in range(HOLE_EDGE_STRIDE):
+            ahead += step
+        if abs(ahead) >= 1.0:
             break
-        x, y = _point_at(eye, u, t)
+        x, y = _point_at(eye, ahead, t)
         if _distance(x - path.source_x, y - path.source_y) > reach:
             break
-        start += HOLE_EDGE_STRIDE
+        u = ahead
     while True:
-        u = source_u + start * step
+        u += step
         if abs(u) >= 1.0:
             return math.nan
         x, y = _point_at(eye, u, t)
         if _distance(x - path.source_x, y - path.source_y) > reach:
             return u
-        start += 1
 
 
 @njit(**_COMPILE)

@@ -530,3 +530,45 @@ def test_the_holes_feathered_edge_is_drawn_all_the_way_round():
         assert changed[pixels].mean() > 0.8, side
     left = ring & ((angle > 155) | (angle < -155))
     assert left.sum() >= 3 and changed[left].mean() > 0.8
+
+
+def test_the_holes_edges_strided_walk_stops_where_single_steps_stop():
+    """``_hole_edge`` strides while well inside the hole, then steps: it must end where a walk of single
+    steps from the old iris ends, on every line across the eye, for irises in the middle, near a corner and
+    past it, and for a line whose first point already lies outside the hole."""
+    import math
+
+    from glare.render_kernels import _distance, _hole_edge, _point_at
+    from glare.render_kernels import IrisPath
+
+    frame, landmarks, centre = _large_eye(3.0)
+    eye = Eye("right", landmarks)
+    numbers = EyeShape.of(eye).numbers((0, 0))
+
+    def single_steps(path, t, source_u, step, reach):
+        u = source_u
+        while abs(u) < 1.0:
+            x, y = _point_at(numbers, u, t)
+            if _distance(x - path.source_x, y - path.source_y) > reach:
+                return u
+            u += step
+        return math.nan
+
+    step = 0.5 / numbers.half_width
+    walks = 0
+    # Off round numbers: on the synthetic eye's round ones a point can lie exactly at the reach, where the last
+    # bit of the arithmetic decides, and compiled and Python arithmetic differ there.
+    for offset_x, offset_y in ((0.0, 0.0), (-60.0, 5.0), (70.0, -8.0), (91.0, 0.0), (0.0, 40.0)):
+        source = (centre[0] + offset_x + 0.137, centre[1] + offset_y + 0.291)
+        path = IrisPath(source[0], source[1], source[0], source[1])
+        source_u = ((source[0] - numbers.origin_x) * numbers.along_x
+                    + (source[1] - numbers.origin_y) * numbers.along_y) / numbers.half_width
+        for t in np.linspace(0.0, 1.0, 9):
+            for direction in (-1.0, 1.0):
+                for reach in (5.13, 25.37, 60.71):
+                    expected = single_steps(path, t, source_u, direction * step, reach)
+                    found = _hole_edge(numbers, path, t, source_u, direction * step, reach)
+                    assert (math.isnan(expected) and math.isnan(found)) or abs(found - expected) < 1e-9, (
+                        offset_x, offset_y, t, direction, reach, expected, found)
+                    walks += not math.isnan(expected)
+    assert walks > 100

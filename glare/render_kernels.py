@@ -623,10 +623,10 @@ def _edge_difference(edges: np.ndarray, differences: np.ndarray, u: float, t: fl
         if math.isnan(left) and math.isnan(right):
             continue
         along = 1.0 if math.isnan(left) else 0.0 if math.isnan(right) else _ramp((u - left) / max(right - left, 1e-6))
-        # Element by element: a view of each side per pixel showed in the fill loop's time.
-        blue += share * (differences[band, 0, 0] + along * (differences[band, 1, 0] - differences[band, 0, 0]))
-        green += share * (differences[band, 0, 1] + along * (differences[band, 1, 1] - differences[band, 0, 1]))
-        red += share * (differences[band, 0, 2] + along * (differences[band, 1, 2] - differences[band, 0, 2]))
+        near_side, far_side = differences[band, 0], differences[band, 1]
+        blue += share * (near_side[0] + along * (far_side[0] - near_side[0]))
+        green += share * (near_side[1] + along * (far_side[1] - near_side[1]))
+        red += share * (near_side[2] + along * (far_side[2] - near_side[2]))
         weight += share
     if weight <= 0.0:
         return 0.0, 0.0, 0.0
@@ -711,7 +711,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     # once stopped at hole + 0.5 px, short of the feather's outer half: at 1080p a seam of up to 14 grey
     # levels where the fill met the sclera beside and above it.)
     sclera_reach = hole + 0.5 * HOLE_FEATHER_PX * scale  # where the weight below reaches 0
-    source_rows, source_columns = _span(path.source_y, sclera_reach, height), _span(path.source_x, sclera_reach, width)
+    source_rows = _span(path.source_y, sclera_reach, height)  # each row's columns: ``_chord``
     rows, columns = _span(path.target_y, hole, height), _span(path.target_x, hole, width)
 
     # Sclera layer, where the old iris was: the field, plus the real sclera's difference from it at the

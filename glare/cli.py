@@ -92,10 +92,11 @@ def _bench(args: argparse.Namespace) -> int:
             print("glare bench: --in-turn compares the clip with a larger layout of it: give --size WxH or "
                   "--mosaic N too", file=sys.stderr)
             return 2
-        effect = args.effects[0] if args.effects else "glare"
+        effect = args.effects[0] if args.effects else "glare"  # glare unless asked: the effect users run
         print(format_comparison(compare_layouts(Path(args.input), layout, args.in_turn, settings, effect, args.frames)))
         return 0
-    report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive, effects=args.effects,
+    effects = args.effects if args.effects is not None else ["none", "glare", "anxious"]
+    report = run_bench(Path(args.input), settings, args.frames, skip_naive=args.no_naive, effects=effects,
                        layout=layout)
     print(format_report(report))
     return 0
@@ -192,8 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--method", choices=list(LOCATORS), default=DEFAULT_LOCATOR)
     bench.add_argument("--frames", type=int, default=None, help="time at most this many frames")
     bench.add_argument("--no-naive", action="store_true", help="skip the naive loop")
-    bench.add_argument("--effects", nargs="*", default=["none", "glare", "anxious"],
-                       help="time the whole engine with each of these effects (none: analysis alone)")
+    bench.add_argument("--effects", nargs="*", default=None,
+                       help="time the whole engine with each of these effects (none: analysis alone; default none, "
+                            "glare and anxious, or glare alone with --in-turn)")
     bench.add_argument("--model", help=MODEL_HELP)
     bench.add_argument("--landmark-model", metavar="DAT", help=LANDMARK_MODEL_HELP)
     bench.add_argument("--trimmed-landmarks", action="store_true", help=TRIMMED_LANDMARKS_HELP)

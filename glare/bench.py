@@ -85,6 +85,10 @@ def naive_analysis(frame: np.ndarray, finder: FaceFinder, locator: PupilLocator,
     return len(analyse_photo(frame, finder, locator, stopwatch))
 
 
+def _nothing_to_time(video: Path) -> ValueError:
+    return ValueError(f"{video} has fewer than two frames (or --frames is under 2): nothing to time")
+
+
 def _time_loop(video: Path, max_frames: int | None, layout: FrameLayout, analyse) -> tuple[Timings, tuple[int, int]]:
     """Times ``analyse(frame, time_s, stopwatch) -> faces found`` over the video's frames."""
     timings = Timings()
@@ -97,7 +101,7 @@ def _time_loop(video: Path, max_frames: int | None, layout: FrameLayout, analyse
             timings.add(stopwatch.timings_ms)
             timings.faces_found += faces_found
     if not timings.per_stage:
-        raise ValueError(f"{video} has fewer than two frames: nothing to time")
+        raise _nothing_to_time(video)
     return timings, frame_size
 
 
@@ -122,6 +126,8 @@ def _time_effects(video: Path, settings: AnalysisSettings | None, effects: Seque
             if captured.index > 0:
                 timings[effect].add(result.timings_ms)
                 timings[effect].faces_found += len(result.faces)
+    if not timings[effects[0]].per_stage:
+        raise _nothing_to_time(video)
     return timings
 
 

@@ -106,9 +106,11 @@ def test_bench_compares_a_larger_layout_in_passes_taken_in_turn(woman_video, cap
         compare_layouts(woman_video, FrameLayout(mosaic=2), rounds=0)
 
 
-def test_bench_in_turn_needs_a_larger_layout(woman_video, capsys):
+def test_bench_in_turn_needs_a_larger_layout_and_frames_to_time(woman_video, capsys):
     assert main(["bench", "--input", str(woman_video), "--in-turn", "3"]) == 2
     assert "--size" in capsys.readouterr().err
+    assert main(["bench", "--input", str(woman_video), "--size", "1280x720", "--in-turn", "1", "--frames", "1"]) == 2
+    assert "fewer than two frames" in capsys.readouterr().err
 
 
 def test_bench_says_how_to_write_a_frame_size(woman_video, capsys):

@@ -708,7 +708,7 @@ def redraw_eye(region: np.ndarray, eye: EyeNumbers, path: IrisPath, radius: floa
     hole, drawn_radius, scale = hole_radius(radius), draw_radius(radius), edge_scale(radius)
     # The pixels each layer can change: within the hole's feathered edge of the old iris, within ``hole`` of
     # the new one (nothing farther is drawn or needed for the ring profile). (The square round the old iris
-    # once stopped at hole + 0.5 px, short of the feather's outer half: at 1080p a seam of up to 14 grey
+    # once stopped at hole + 0.5 px, short of the feather's outer half: at 1080p a seam of up to 19 grey
     # levels where the fill met the sclera beside and above it.)
     sclera_reach = hole + 0.5 * HOLE_FEATHER_PX * scale  # where the weight below reaches 0
     source_rows = _span(path.source_y, sclera_reach, height)  # each row's columns: ``_chord``

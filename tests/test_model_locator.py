@@ -68,8 +68,36 @@ def test_the_live_locator_runs_each_eye_once_and_the_labellers_adds_the_mirror_i
     flipped = mirror_points(predict(mirrored.model, batches[1][2:]), live.geometry.width)
     assert (live.name, mirrored.name) == ("model", "model-mirrored")
     assert min(one_pass.confidence, averaged.confidence) >= live.settings.min_confidence  # no mean-shift here
-    assert one_pass.centre == pytest.approx(tuple(crops[0].point_to_frame(direct[0, 2])), abs=1e-6)
-    assert averaged.centre == pytest.approx(tuple(crops[0].point_to_frame((direct[0, 2] + flipped[0, 2]) / 2)), abs=1e-6)
+    offset = live.model.label_offset
+    assert one_pass.centre == pytest.approx(tuple(crops[0].point_to_frame(direct[0, 2] + offset)), abs=1e-6)
+    assert averaged.centre == pytest.approx(
+        tuple(crops[0].point_to_frame((direct[0, 2] + flipped[0, 2]) / 2 + offset)), abs=1e-6)
+
+
+def test_the_labels_offset_in_the_models_json_moves_the_pupils_along_the_eye(tmp_path):
+    """The offset export measured is added to each pupil in crop pixels; a model exported without one
+    (before it was measured) gets none."""
+    import json
+    import shutil
+
+    description = json.loads(BUNDLED_MODEL.with_suffix(".json").read_text())
+    models = {}
+    for name, offset in (("none", None), ("zero", 0.0), ("moved", 1.5)):
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copy2(BUNDLED_MODEL, folder / "eye_model.tflite")
+        description.pop("label_offset", None)
+        if offset is not None:
+            description["label_offset"] = {"pupil_x_px": offset, "eyes": 10}
+        (folder / "eye_model.json").write_text(json.dumps(description))
+        models[name] = ModelLocator(ModelLocatorSettings(model_path=folder / "eye_model.tflite"))
+    crops = _synthetic_crops(models["none"].geometry)
+    none, zero, moved = (models[name].locate(crops) for name in ("none", "zero", "moved"))
+    assert none == zero
+    for crop, still, shifted in zip(crops, zero, moved):
+        along = np.asarray(crop.point_to_frame((1.5, 0.0))) - np.asarray(crop.point_to_frame((0.0, 0.0)))
+        assert np.asarray(shifted.centre) - np.asarray(still.centre) == pytest.approx(along, abs=1e-6)
+        assert np.linalg.norm(along) > 0.1
 
 
 def test_the_bundled_model_beats_the_baselines_on_held_out_faces(data_dir):

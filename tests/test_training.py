@@ -14,7 +14,7 @@ from glare.faces import FaceFinder  # noqa: E402
 from glare.labeler.labels import LabelFile, ImageLabels, LabelledPoint  # noqa: E402
 from glare.training.augment import AugmentSettings, augment_example  # noqa: E402
 from glare.training.data import load_samples, select  # noqa: E402
-from glare.training.export import export  # noqa: E402
+from glare.training.export import export, label_offset  # noqa: E402
 from glare.training.model import ModelSettings, build_model  # noqa: E402
 from glare.training.prepare import PrepareSettings, prepare, write_chunk, write_manifest  # noqa: E402
 from glare.training.train import StageSettings, TrainSettings, train  # noqa: E402
@@ -159,11 +159,13 @@ def test_tiny_training_run_export_parity_and_the_runtime_locator(tmp_path):
     assert np.isfinite(result.val_pupil_error_px)
     assert json.loads((tmp_path / "model" / "training.json").read_text())["stages"][1]["epochs_run"] == 2
 
-    check = export(result.model_path, tmp_path / "export", samples.crops[:40])
+    labelled = select(samples, "train", fine=True)
+    check = export(result.model_path, tmp_path / "export", samples.crops[:40], offset_samples=labelled)
     assert check.samples == 40 and check.max_abs_px < 1e-3
     assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["eye_model.json", "eye_model.tflite"]
     description = json.loads((tmp_path / "export" / "eye_model.json").read_text())
     assert description["geometry"] == {"width": 64, "height": 40, "eye_span": 0.6}
+    assert description["label_offset"]["eyes"] == len(labelled)
 
     locator = ModelLocator(ModelLocatorSettings(model_path=tmp_path / "export" / "eye_model.tflite"))
     assert locator.available
@@ -173,6 +175,39 @@ def test_tiny_training_run_export_parity_and_the_runtime_locator(tmp_path):
     eyes = eyes_from_landmarks(np.vstack([np.zeros((36, 2)), landmarks, landmarks]))
     pupils = locator.locate([upright_crop(frame, eye, locator.geometry) for eye in eyes])
     assert len(pupils) == 2 and all(0.0 <= p.confidence <= 1.0 for p in pupils)
+
+
+def test_the_labels_offset_is_their_median_distance_right_of_the_models_pupils(tmp_path):
+    """Labels moved 0.7 px right move the offset 0.7 px; only labelled pupils count; none is an error
+    that says what to do; ``calibrate`` records it in an exported model's JSON and keeps the rest."""
+    from glare.training.cli import main
+
+    dataset = _synthetic_dataset(tmp_path / "eyes")
+    result = train(TrainSettings(dataset=dataset, out=tmp_path / "model", coarse=StageSettings(1, 2e-3),
+                                 fine=StageSettings(1, 1e-3), batch_size=16, verbose=0))
+    samples = load_samples(dataset)
+    export(result.model_path, tmp_path / "export", samples.crops[:16])
+    model = tmp_path / "export" / "eye_model.tflite"
+    labelled = select(samples, "train", fine=True)
+    base = label_offset(model.read_bytes(), labelled)
+    moved = labelled.subset(np.ones(len(labelled), bool))
+    moved.points[:, 2, 0] += 0.7
+    assert label_offset(model.read_bytes(), moved).pupil_x_px == pytest.approx(base.pupil_x_px + 0.7, abs=1e-4)
+    unknown = labelled.subset(np.ones(len(labelled), bool))
+    unknown.point_weights[: len(unknown) // 2 + 1, 2] = 0
+    unknown.points[: len(unknown) // 2 + 1, 2, 0] += 30.0  # unlabelled pupils: their points mean nothing
+    assert label_offset(model.read_bytes(), unknown).eyes == len(unknown) - (len(unknown) // 2 + 1)
+    assert abs(label_offset(model.read_bytes(), unknown).pupil_x_px - base.pupil_x_px) < 15
+    unknown.point_weights[:, 2] = 0
+    with pytest.raises(ValueError, match="no hand-labelled pupils.*--labels"):
+        label_offset(model.read_bytes(), unknown)
+
+    before = json.loads(model.with_suffix(".json").read_text())
+    assert "label_offset" not in before
+    assert main(["calibrate", "--model", str(model), "--dataset", str(dataset)]) == 0
+    after = json.loads(model.with_suffix(".json").read_text())
+    assert after["label_offset"]["pupil_x_px"] == pytest.approx(base.pupil_x_px, abs=1e-6)
+    assert {key: value for key, value in after.items() if key != "label_offset"} == before
 
 
 def _trained_weights(settings: TrainSettings) -> list[np.ndarray]:
@@ -272,6 +307,10 @@ def test_the_model_card_reports_every_seed_and_marks_the_shipped_one():
     assert "| 8 | 1.700 | 1.000 | 75.0% | 75.0% | shipped |" in table
     assert "| 7 | 1.800 | 1.000 | 25.0% | 75.0% |  |" in table
     assert "e<=0.025: 25.0% to 75.0%, e<=0.05: 75.0% to 75.0%" in table
+    from glare.training.reproduce import _offset_words
+
+    assert "sit +0.213 crop px right" in _offset_words({"pupil_x_px": 0.2129, "eyes": 7887})
+    assert "Not measured" in _offset_words(None)
 
 
 def _save_hub_feature_vector(folder: Path) -> np.ndarray:

@@ -3,6 +3,7 @@
     glare-train prepare --images LFW_DIR --labels eye-centres.txt --out runs/eyes
     glare-train train   --dataset runs/eyes --out runs/model
     glare-train export  --model runs/model/model.keras --dataset runs/eyes --out runs/export
+    glare-train calibrate --model runs/export/eye_model.tflite --dataset runs/eyes  # a model exported before the offset
     glare-train average --models runs/dense/model.keras runs/heatmap/model.keras --out runs/pair
     glare-train reproduce                   # all three on ../shared/data, then the bundled model + card
     glare-train landmarks --out runs/landmarks   # the faster landmark predictor the tracker uses
@@ -67,9 +68,27 @@ def _export(args: argparse.Namespace) -> int:
     samples = select(everything, "val", fine=True)
     if not len(samples):
         samples = everything
-    check = export(Path(args.model), Path(args.out), samples.crops[: args.parity_samples])
+    labelled = select(everything, "train", fine=True)
+    check = export(Path(args.model), Path(args.out), samples.crops[: args.parity_samples],
+                   offset_samples=labelled if len(labelled) else None)
     print(f"parity with Keras on {check.samples} crops: max {check.max_abs_px:.4f} px, mean {check.mean_abs_px:.4f} px")
+    if not len(labelled):
+        print("no hand-labelled training eyes in the dataset: exported without the labels' offset")
     print(f"exported to {args.out}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from glare.training.data import load_samples, select
+    from glare.training.export import label_offset, write_label_offset
+
+    model = Path(args.model)
+    if not model.is_file() or not model.with_suffix(".json").is_file():
+        raise FileNotFoundError(f"{model} (and its .json beside it) must exist: pass an eye_model.tflite made by 'glare-train export'")
+    offset = label_offset(model.read_bytes(), select(load_samples(Path(args.dataset)), "train", fine=True))
+    write_label_offset(model, offset)
+    print(f"labels' offset: {offset.pupil_x_px:+.3f} crop px on {offset.eyes} hand-labelled training eyes, "
+          f"written to {model.with_suffix('.json')}")
     return 0
 
 
@@ -160,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True)
     export.add_argument("--parity-samples", type=int, default=500)
     export.set_defaults(handler=_export)
+
+    calibrate = commands.add_parser("calibrate", help="measure the hand labels' horizontal offset for an exported model "
+                                                      "('export' does it too) and record it in its JSON")
+    calibrate.add_argument("--model", required=True, help="an eye_model.tflite made by 'export'")
+    calibrate.add_argument("--dataset", required=True, help="the prepared dataset it was trained on")
+    calibrate.set_defaults(handler=_calibrate)
 
     average = commands.add_parser("average", help="several trained models as one whose points are their mean")
     average.add_argument("--models", nargs="+", required=True, metavar="MODEL",

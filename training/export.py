@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from glare.eyes import CropGeometry
 from glare.files import write_atomically
+from glare.training.data import EyeSamples
 from glare.training.model import load_trained_model
 from glare.training.prepare import POINT_NAMES
 
@@ -35,17 +36,23 @@ def convert(model: keras.Model) -> bytes:
     return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 
-def run_tflite(model_bytes: bytes, crops: np.ndarray) -> np.ndarray:
-    """(N, H, W) crops through a TFLite model with the LiteRT interpreter, in one batch."""
+def run_tflite(model_bytes: bytes, crops: np.ndarray, batch: int = 512) -> np.ndarray:
+    """(N, H, W) crops through a TFLite model with the LiteRT interpreter, ``batch`` crops a call
+    (thousands at once would hold gigabytes of activations)."""
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=model_bytes)
     input_index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(input_index, [len(crops), *crops.shape[1:], 1])
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(input_index, crops[..., None].astype(np.float32))
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    output_index = interpreter.get_output_details()[0]["index"]
+    answers = []
+    for start in range(0, len(crops), batch):
+        part = crops[start:start + batch]
+        interpreter.resize_tensor_input(input_index, [len(part), *crops.shape[1:], 1])
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(input_index, part[..., None].astype(np.float32))
+        interpreter.invoke()
+        answers.append(interpreter.get_tensor(output_index))
+    return np.concatenate(answers)
 
 
 def parity(model: keras.Model, model_bytes: bytes, crops: np.ndarray) -> Parity:
@@ -56,12 +63,53 @@ def parity(model: keras.Model, model_bytes: bytes, crops: np.ndarray) -> Parity:
     return Parity(len(crops), float(difference.max()), float(difference.mean()))
 
 
+@dataclass
+class LabelOffset:
+    """How far right of the model's pupils the hand labels sit, on average: what mirrored training cannot learn.
+
+    Training mirrors half the crops (x -> W - 1 - x), so a horizontal offset that the labels share
+    (``eye-centres.txt``'s sit about 0.3 crop px right of the pupil that mean-shift, the landmarks'
+    centroid and the model all find: docs/measurements.md, "The labels' horizontal offset") appears
+    with opposite signs in the two copies and averages out of what the model learns. The runtime adds
+    it back, so that pupils are reported in the labels' convention, as a vertical offset already is.
+    """
+
+    pupil_x_px: float
+    """Crop pixels along the eye's axis (the median: a few far-off labels must not pull it)."""
+    eyes: int
+    """Hand-labelled training eyes it was measured on."""
+
+    def describe(self) -> dict:
+        return {**asdict(self), "measured": "median of hand label minus model pupil x, training split's hand-labelled eyes"}
+
+
+def label_offset(model_bytes: bytes, samples: EyeSamples) -> LabelOffset:
+    """The labels' horizontal offset from a TFLite model's pupils on hand-labelled eyes (the training
+    split's: the offset is a property of the labels, and the other splits stay unread for scoring)."""
+    labelled = samples.point_weights[:, 2] > 0
+    if not labelled.any():
+        raise ValueError("no hand-labelled pupils to measure the label offset on: prepare the dataset with --labels")
+    predicted = run_tflite(model_bytes, samples.crops[labelled]).reshape(-1, 3, 2)
+    residuals = samples.points[labelled, 2, 0] - predicted[:, 2, 0]
+    return LabelOffset(float(np.median(residuals)), int(labelled.sum()))
+
+
+def write_label_offset(model_path: Path, offset: LabelOffset) -> None:
+    """Records the offset in an exported model's JSON (rewritten whole, never half-written)."""
+    description_path = Path(model_path).with_suffix(".json")
+    description = json.loads(description_path.read_text())
+    description["label_offset"] = offset.describe()
+    write_atomically(description_path, json.dumps(description, indent=1) + "\n")
+
+
 PARITY_LIMIT_PX = 0.01
 """The largest mean difference from Keras the TFLite model may show: it must match to rounding."""
 
 
-def export(model_path: Path, out_dir: Path, crops: np.ndarray, card: dict | None = None) -> Parity:
-    """Writes ``eye_model.tflite`` and its JSON; raises if the TFLite model fails parity."""
+def export(model_path: Path, out_dir: Path, crops: np.ndarray, card: dict | None = None,
+           offset_samples: EyeSamples | None = None) -> Parity:
+    """Writes ``eye_model.tflite`` and its JSON; raises if the TFLite model fails parity. With
+    ``offset_samples`` (the training split's hand-labelled eyes) the JSON carries the labels' offset."""
     model = load_trained_model(model_path)
     _, height, width, _ = model.input_shape
     out_dir = Path(out_dir)
@@ -77,6 +125,7 @@ def export(model_path: Path, out_dir: Path, crops: np.ndarray, card: dict | None
         "output": "points (B, 6) float32 crop pixels: x, y of each point in point_names",
         "point_names": list(POINT_NAMES),
         "parity": asdict(check),
+        **({"label_offset": label_offset(model_bytes, offset_samples).describe()} if offset_samples is not None else {}),
         **(card or {}),
     }
     write_atomically(out_dir / "eye_model.tflite", model_bytes)

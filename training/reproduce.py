@@ -25,7 +25,7 @@ from glare.pupils import LandmarkCentroidLocator
 from glare.pupils.meanshift import MeanShiftLocator
 from glare.pupils.model import ModelLocator, ModelLocatorSettings
 from glare.training.cli import DEFAULT_SEEDS
-from glare.training.data import load_samples, select
+from glare.training.data import EyeSamples, load_samples, select
 from glare.training.export import Parity, export
 from glare.training.prepare import PrepareSettings, prepare
 from glare.training.train import StageSettings, TrainSettings, train
@@ -88,6 +88,15 @@ def _patience_words(settings: dict) -> str:
     return "; ".join(words)
 
 
+def _offset_words(offset: dict | None) -> str:
+    if offset is None:
+        return "Not measured: the dataset had no hand-labelled training eyes, and the runtime adds no offset."
+    return (f"The hand labels sit {offset['pupil_x_px']:+.3f} crop px right of the model's pupils (the median over "
+            f"{offset['eyes']} hand-labelled\ntraining eyes). Mirrored training averages such an offset out, so the "
+            "runtime adds it back (`label_offset`\nin eye_model.json; docs/measurements.md, \"The labels' horizontal "
+            "offset\"). The scores below include it.")
+
+
 def write_card(path: Path, dataset: Path, runs: list[SeedRun], chosen: SeedRun, reports: dict[str, EvalReport],
                minutes: float) -> None:
     training, parity, model_bytes = chosen.training, chosen.parity, chosen.model_path.stat().st_size
@@ -100,6 +109,7 @@ def write_card(path: Path, dataset: Path, runs: list[SeedRun], chosen: SeedRun, 
                        f"{s['best_val_loss']:.3f} {loss_unit}" for s in training["stages"])
     parity_line = (f"- max {parity.max_abs_px:.4f} px, mean {parity.mean_abs_px:.4f} px over {parity.samples} "
                    "validation crops")
+    offset = _offset_words(json.loads(chosen.model_path.with_suffix(".json").read_text()).get("label_offset"))
     path.write_text(f"""# glare eye model: model card
 
 A compact separable CNN ({model_bytes / 1024:.0f} KiB as float TFLite) that takes an upright gray eye
@@ -154,6 +164,10 @@ validation error is shipped (the test split never chooses).
 
 {parity_line}
 
+## The labels' horizontal offset
+
+{offset}
+
 ## Scores on held-out faces
 
 Normalised error e (worse eye over inter-ocular distance, Jesorsky et al.); share of faces within
@@ -169,14 +183,14 @@ each threshold. Same faces, same dlib landmarks for every method.
 """)
 
 
-def train_export_and_score(dataset: Path, folder: Path, seed: int, quick: bool, calibration: np.ndarray, labels: Path,
-                           limit: int) -> SeedRun:
+def train_export_and_score(dataset: Path, folder: Path, seed: int, quick: bool, calibration: np.ndarray,
+                           labelled: EyeSamples, labels: Path, limit: int) -> SeedRun:
     settings = TrainSettings(dataset=dataset, out=folder / "model", seed=seed, verbose=2)
     if quick:
         settings = replace(settings, coarse=StageSettings(1, 2e-3), fine=StageSettings(2, 1e-3))
     result = train(settings)
     training = json.loads((folder / "model" / "training.json").read_text())
-    parity = export(result.model_path, folder / "export", calibration)
+    parity = export(result.model_path, folder / "export", calibration, offset_samples=labelled if len(labelled) else None)
     report = score(folder / "export" / "eye_model.tflite", labels, limit, grayscale_copies=False, baselines=False)
     print(f"seed {seed}: validation pupil error {training['val_pupil_error_px']:.3f} crop px\n{format_table(report)}")
     return SeedRun(seed, folder, training, parity, report)
@@ -194,11 +208,15 @@ def reproduce(data: Path, work: Path, install_to: Path | None, quick: bool = Fal
     print(prepare(PrepareSettings(out=dataset, images=(data / "lfw",), labels=(labels,), limit=limit)).describe())
 
     # Every seed's export is checked against Keras on the same validation crops.
-    calibration = select(load_samples(dataset), "val", fine=True).crops[:500]
+    samples = load_samples(dataset)
+    calibration = select(samples, "val", fine=True).crops[:500]
+    # The labels' horizontal offset is measured on the training split's hand labels (export, LabelOffset).
+    labelled = select(samples, "train", fine=True)
     runs = []
     for seed in seeds:
         print(f"2/3 train, export and score, seed {seed} -> {work / f'seed-{seed}'}")
-        runs.append(train_export_and_score(dataset, work / f"seed-{seed}", seed, quick, calibration, labels, limit))
+        runs.append(train_export_and_score(dataset, work / f"seed-{seed}", seed, quick, calibration, labelled,
+                                           labels, limit))
     chosen = min(runs, key=lambda run: run.val_pupil_error_px)
 
     print(f"3/3 score seed {chosen.seed} (lowest validation error) with the baselines on the held-out test split")

@@ -68,6 +68,9 @@ class EyeModel:
             raise FileNotFoundError(f"{description_path} is missing: export the model with 'glare-train export'")
         description = json.loads(description_path.read_text())
         self.geometry = CropGeometry(**description["geometry"])
+        self.label_offset = np.array([description.get("label_offset", {}).get("pupil_x_px", 0.0), 0.0])
+        """Added to the pupil (crop px): the labels' horizontal offset, which mirrored training averages
+        out (``glare.training.export.LabelOffset``); 0 for a model exported without it."""
         self._interpreter = Interpreter(model_path=str(model_path), num_threads=threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
@@ -139,9 +142,10 @@ class ModelLocator:
         confidences = (np.exp(-((disagreement / settings.disagreement_scale_px) ** 2))
                        * np.exp(-((corner_error / settings.corner_scale_px) ** 2)) * visibility)
         expected_radius = IRIS_RADIUS_PER_EYE_WIDTH * self.geometry.scale_reference
-        radii = iris_radii([crop.image for crop in crops], points[:, 2], expected_radius)
+        centres = points[:, 2] + self.model.label_offset
+        radii = iris_radii([crop.image for crop in crops], centres, expected_radius)
         pupils = []
-        for crop, (x, y), radius, confidence in zip(crops, points[:, 2].tolist(), radii.tolist(), confidences.tolist()):
+        for crop, (x, y), radius, confidence in zip(crops, centres.tolist(), radii.tolist(), confidences.tolist()):
             if confidence < settings.min_confidence:
                 surer = self.fallback.locate_in_crop(crop)
                 if surer is not None and surer.confidence > confidence:

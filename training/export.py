@@ -68,7 +68,7 @@ class LabelOffset:
     """How far right of the model's pupils the hand labels sit, on average: what mirrored training cannot learn.
 
     Training mirrors half the crops (x -> W - 1 - x), so a horizontal offset that the labels share
-    (``eye-centres.txt``'s sit about 0.3 crop px right of the pupil that mean-shift, the landmarks'
+    (``eye-centres.txt``'s sit about 0.2 crop px right of the pupil that mean-shift, the landmarks'
     centroid and the model all find: docs/measurements.md, "The labels' horizontal offset") appears
     with opposite signs in the two copies and averages out of what the model learns. The runtime adds
     it back, so that pupils are reported in the labels' convention, as a vertical offset already is.

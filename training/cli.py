@@ -69,8 +69,7 @@ def _export(args: argparse.Namespace) -> int:
     if not len(samples):
         samples = everything
     labelled = select(everything, "train", fine=True)
-    check = export(Path(args.model), Path(args.out), samples.crops[: args.parity_samples],
-                   offset_samples=labelled if len(labelled) else None)
+    check = export(Path(args.model), Path(args.out), samples.crops[: args.parity_samples], offset_samples=labelled)
     print(f"parity with Keras on {check.samples} crops: max {check.max_abs_px:.4f} px, mean {check.mean_abs_px:.4f} px")
     if not len(labelled):
         print("no hand-labelled training eyes in the dataset: exported without the labels' offset")

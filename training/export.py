@@ -109,7 +109,8 @@ PARITY_LIMIT_PX = 0.01
 def export(model_path: Path, out_dir: Path, crops: np.ndarray, card: dict | None = None,
            offset_samples: EyeSamples | None = None) -> Parity:
     """Writes ``eye_model.tflite`` and its JSON; raises if the TFLite model fails parity. With
-    ``offset_samples`` (the training split's hand-labelled eyes) the JSON carries the labels' offset."""
+    ``offset_samples`` (the training split's hand-labelled eyes), where it holds any, the JSON carries the
+    labels' offset."""
     model = load_trained_model(model_path)
     _, height, width, _ = model.input_shape
     out_dir = Path(out_dir)
@@ -125,7 +126,7 @@ def export(model_path: Path, out_dir: Path, crops: np.ndarray, card: dict | None
         "output": "points (B, 6) float32 crop pixels: x, y of each point in point_names",
         "point_names": list(POINT_NAMES),
         "parity": asdict(check),
-        **({"label_offset": label_offset(model_bytes, offset_samples).describe()} if offset_samples is not None else {}),
+        **({"label_offset": label_offset(model_bytes, offset_samples).describe()} if offset_samples else {}),
         **(card or {}),
     }
     write_atomically(out_dir / "eye_model.tflite", model_bytes)

@@ -183,14 +183,14 @@ each threshold. Same faces, same dlib landmarks for every method.
 """)
 
 
-def train_export_and_score(dataset: Path, folder: Path, seed: int, quick: bool, calibration: np.ndarray,
+def train_export_and_score(dataset: Path, folder: Path, seed: int, quick: bool, parity_crops: np.ndarray,
                            labelled: EyeSamples, labels: Path, limit: int) -> SeedRun:
     settings = TrainSettings(dataset=dataset, out=folder / "model", seed=seed, verbose=2)
     if quick:
         settings = replace(settings, coarse=StageSettings(1, 2e-3), fine=StageSettings(2, 1e-3))
     result = train(settings)
     training = json.loads((folder / "model" / "training.json").read_text())
-    parity = export(result.model_path, folder / "export", calibration, offset_samples=labelled if len(labelled) else None)
+    parity = export(result.model_path, folder / "export", parity_crops, offset_samples=labelled)
     report = score(folder / "export" / "eye_model.tflite", labels, limit, grayscale_copies=False, baselines=False)
     print(f"seed {seed}: validation pupil error {training['val_pupil_error_px']:.3f} crop px\n{format_table(report)}")
     return SeedRun(seed, folder, training, parity, report)
@@ -209,13 +209,13 @@ def reproduce(data: Path, work: Path, install_to: Path | None, quick: bool = Fal
 
     # Every seed's export is checked against Keras on the same validation crops.
     samples = load_samples(dataset)
-    calibration = select(samples, "val", fine=True).crops[:500]
+    parity_crops = select(samples, "val", fine=True).crops[:500]
     # The labels' horizontal offset is measured on the training split's hand labels (export, LabelOffset).
     labelled = select(samples, "train", fine=True)
     runs = []
     for seed in seeds:
         print(f"2/3 train, export and score, seed {seed} -> {work / f'seed-{seed}'}")
-        runs.append(train_export_and_score(dataset, work / f"seed-{seed}", seed, quick, calibration, labelled,
+        runs.append(train_export_and_score(dataset, work / f"seed-{seed}", seed, quick, parity_crops, labelled,
                                            labels, limit))
     chosen = min(runs, key=lambda run: run.val_pupil_error_px)
 

@@ -46,3 +46,11 @@ def test_strange_crops_say_not_found_or_stay_inside_the_eye(kind):
     x1, y1 = landmarks.max(axis=0) + 2
     assert x0 <= pupil.centre[0] <= x1 and y0 <= pupil.centre[1] <= y1
     assert 0.0 <= pupil.confidence <= 1.0
+
+
+def test_the_rings_gradient_is_numpys():
+    """The iris radii's gradient, written out for speed, gives np.gradient's numbers exactly, ends included."""
+    from glare.pupils.meanshift import _gradient_along_rings
+
+    means = np.random.default_rng(3).uniform(0, 255, (5, 16))
+    assert np.array_equal(_gradient_along_rings(means), np.gradient(means, axis=1))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numba
@@ -125,11 +126,26 @@ def iris_radii(images: Sequence[np.ndarray], centres: np.ndarray, expected: floa
     the model's eyes of a frame go together, where the NumPy calls on each eye's 16 x 18 ring cost
     more than their arithmetic."""
     rings = np.empty((len(images), *_RING_X.shape), np.uint8)
+    ring_x, ring_y = _rings_of(float(expected))
     for ring, image, (x, y) in zip(rings, images, np.asarray(centres, np.float32)):
-        cv2.remap(image, x + _RING_X * np.float32(expected), y + _RING_Y * np.float32(expected), cv2.INTER_LINEAR,
-                  dst=ring, borderMode=cv2.BORDER_REPLICATE)
-    gradient = np.gradient(rings.mean(axis=2), axis=1)
-    return expected * _RING_RADII[np.argmax(gradient, axis=1)]
+        cv2.remap(image, x + ring_x, y + ring_y, cv2.INTER_LINEAR, dst=ring, borderMode=cv2.BORDER_REPLICATE)
+    return expected * _RING_RADII[np.argmax(_gradient_along_rings(rings.mean(axis=2)), axis=1)]
+
+
+@lru_cache(maxsize=8)
+def _rings_of(expected: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rings' offsets (x, y) for an expected radius: one radius a locator, so computed once, not per eye."""
+    return _RING_X * np.float32(expected), _RING_Y * np.float32(expected)
+
+
+def _gradient_along_rings(means: np.ndarray) -> np.ndarray:
+    """``np.gradient(means, axis=1)``, the same numbers (central differences, one-sided at the ends) at a
+    tenth of its cost on a few rings: its generic set-up was half the iris radii's time."""
+    gradient = np.empty_like(means)
+    gradient[:, 1:-1] = (means[:, 2:] - means[:, :-2]) / 2.0
+    gradient[:, 0] = means[:, 1] - means[:, 0]
+    gradient[:, -1] = means[:, -1] - means[:, -2]
+    return gradient
 
 
 def confidence(image: np.ndarray, weights_inside: np.ndarray, centre: np.ndarray, radius: float, openness: float) -> float:

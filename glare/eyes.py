@@ -152,11 +152,18 @@ class EyeShape:
         return cls(np.array([origin_x, origin_y]), np.array([along_x, along_y]), np.array([-along_y, along_x]),
                    half_width, lids[0], lids[1])
 
+    def __post_init__(self) -> None:
+        # In plain floats once: the renderer's steps ask for them four times an eye a frame.
+        object.__setattr__(self, "_numbers", EyeNumbers(
+            *self.origin.tolist(), *self.along.tolist(), *self.across.tolist(), float(self.half_width),
+            *(float(v) for v in (*self.upper, *self.lower))))
+
     def numbers(self, corner: tuple[int, int] = (0, 0)) -> EyeNumbers:
         """This shape as numbers, in the pixels of a box whose first pixel is ``corner`` (x, y) of the frame."""
-        return EyeNumbers(float(self.origin[0] - corner[0]), float(self.origin[1] - corner[1]), float(self.along[0]),
-                          float(self.along[1]), float(self.across[0]), float(self.across[1]), float(self.half_width),
-                          float(self.upper[0]), float(self.upper[1]), float(self.lower[0]), float(self.lower[1]))
+        numbers: EyeNumbers = self._numbers  # type: ignore[attr-defined]
+        if corner == (0, 0):
+            return numbers
+        return EyeNumbers(numbers[0] - corner[0], numbers[1] - corner[1], *numbers[2:])
 
     def to_eye(self, point: np.ndarray) -> tuple[float, float]:
         """(u, v) of a frame point."""

@@ -45,7 +45,7 @@ from glare.face_regions import (  # noqa: F401 (Box, scaled_gray, to_gray: re-ex
     rect_box,
     scaled_gray,
     to_gray,
-    warm_up_thumbnail,
+    warm_up_face_regions,
 )
 from glare.landmark_predictor import LandmarkPredictor, PredictorTrim
 from glare.smoothing import OneEuroFilter, filter_for_strength
@@ -321,7 +321,7 @@ class FaceTracker:
         """How many times a tracked face's box changed content at once (a cut), and the frame was searched."""
         self.background = BackgroundDetector(self.settings.upsample) if self.settings.search_in_thread else None
         """The worker thread the spread-out searches run on, where ``search_in_thread``."""
-        warm_up_thumbnail()
+        warm_up_face_regions()
 
     def reset(self) -> None:
         self._tracks = []

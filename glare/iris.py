@@ -34,7 +34,7 @@ MIN_LIMBUS_CONTRAST = 20.0
 
 def eye_distance_px(eyes: tuple[Eye, Eye]) -> float:
     """The distance between the two eyes' landmark centres: a steady measure of face scale."""
-    return float(np.linalg.norm(eyes[0].centre - eyes[1].centre))
+    return math.dist(eyes[0].centre.tolist(), eyes[1].centre.tolist())
 
 
 @dataclass(frozen=True)

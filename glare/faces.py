@@ -49,6 +49,7 @@ from glare.face_regions import (  # noqa: F401 (Box, scaled_gray, to_gray: re-ex
 )
 from glare.landmark_predictor import LandmarkPredictor, PredictorTrim
 from glare.smoothing import OneEuroFilter, filter_for_strength
+from glare.smoothing import warm_up as warm_up_smoothing
 
 PHOTO_UPSAMPLE = 1
 """HOG upsampling for photos: faces down to about 40 px wide are found, at four times the cost."""
@@ -322,6 +323,7 @@ class FaceTracker:
         self.background = BackgroundDetector(self.settings.upsample) if self.settings.search_in_thread else None
         """The worker thread the spread-out searches run on, where ``search_in_thread``."""
         warm_up_face_regions()
+        warm_up_smoothing()
 
     def reset(self) -> None:
         self._tracks = []

@@ -37,6 +37,9 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 _PREDICTOR_VERSION = 1
 _BAD_OFFSET = -1
@@ -273,11 +276,50 @@ _GRAY_SHIFT = 15
 _GRAY_WEIGHTS_BGR = (3735, 19235, 9798)
 
 
-@numba.njit(cache=True)
-def _gray_value(bgr: np.ndarray) -> int:
-    blue, green, red = _GRAY_WEIGHTS_BGR
-    return (np.int64(bgr[0]) * blue + np.int64(bgr[1]) * green + np.int64(bgr[2]) * red
+# Inlined, and given the three values rather than the pixel: as a call on a view of the pixel it cost 10%
+# of the fit (7,500 times a fit).
+@numba.njit(inline="always")
+def _gray_value(blue: int, green: int, red: int) -> int:
+    blue_weight, green_weight, red_weight = _GRAY_WEIGHTS_BGR
+    return (np.int64(blue) * blue_weight + np.int64(green) * green_weight + np.int64(red) * red_weight
             + (1 << (_GRAY_SHIFT - 1))) >> _GRAY_SHIFT
+
+
+LEAF_PREFETCH_DISTANCE = 8
+"""How many trees ahead of the sum a leaf is fetched: 8 and 16 were fastest here, 4 and 32 slower."""
+_FLOATS_PER_LINE = 16
+"""float32 values in a 64-byte cache line."""
+
+
+@intrinsic
+def _prefetch(typing_context, array, index):
+    """Asks the processor to bring ``array``'s element ``index`` (of a C-contiguous 1-D array) into its caches,
+    without waiting for it: LLVM's prefetch (a read, kept in all cache levels); a no-op where the processor
+    has none. Numba has no prefetch of its own."""
+    signature = types.void(array, index)
+
+    def codegen(context, builder, signature, arguments):
+        data = context.make_array(signature.args[0])(context, builder, arguments[0]).data
+        address = builder.bitcast(builder.gep(data, [arguments[1]]), ir.IntType(8).as_pointer())
+        function = builder.module.declare_intrinsic(
+            "llvm.prefetch", [address.type],
+            ir.FunctionType(ir.VoidType(), [address.type, ir.IntType(32), ir.IntType(32), ir.IntType(32)]))
+        read, keep_everywhere, data_cache = (ir.Constant(ir.IntType(32), value) for value in (0, 3, 1))
+        builder.call(function, [address, read, keep_everywhere, data_cache])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+@numba.njit(inline="always")
+def _prefetch_leaf(flat_leaves: np.ndarray, leaves_shape: tuple[int, int, int, int], cascade: int, tree: int,
+                   leaf: int) -> None:
+    """Every cache line of one leaf, ``flat_leaves`` being the C-contiguous leaves (as ``RegressionCascades``
+    reads them) flattened. Inlined: as a call of its own, it cost more than it saved."""
+    size = leaves_shape[3]
+    start = ((cascade * leaves_shape[1] + tree) * leaves_shape[2] + leaf) * size
+    for offset in range(0, size, _FLOATS_PER_LINE):
+        _prefetch(flat_leaves, start + offset)
 
 
 @numba.njit(cache=True)
@@ -291,6 +333,7 @@ def _fit(image: np.ndarray, left: int, top: int, right: int, bottom: int, initia
     shape = initial_shape.copy()
     feature_values = np.empty(anchors.shape[1], np.float32)
     leaf_chosen = np.empty(splits.shape[1], np.int64)
+    flat_leaves = leaves.reshape(-1)
     height, width, channels = image.shape
     box_w, box_h = np.float64(right - left), np.float64(bottom - top)
     mean_x, mean_y = 0.0, 0.0
@@ -326,7 +369,7 @@ def _fit(image: np.ndarray, left: int, top: int, right: int, bottom: int, initia
             elif channels == 1:
                 feature_values[feature] = image[row, column, 0]
             else:
-                feature_values[feature] = _gray_value(image[row, column])
+                feature_values[feature] = _gray_value(image[row, column, 0], image[row, column, 1], image[row, column, 2])
         for tree in range(trees[cascade]):
             node = 0
             while node < split_count:
@@ -335,8 +378,15 @@ def _fit(image: np.ndarray, left: int, top: int, right: int, bottom: int, initia
                          - feature_values[splits[cascade, tree, node, 1]] > thresholds[cascade, tree, node])
                 node = 2 * node + 2 - np.int64(above)
             leaf_chosen[tree] = node - split_count
-        # All the cascade's leaves known before the first is read: their fetches from memory overlap.
+        # All the cascade's leaves known before the first is read: their fetches from memory overlap, and
+        # each is asked for LEAF_PREFETCH_DISTANCE leaves ahead of its sum (the processor's own look-ahead
+        # reaches fewer: the sums took 0.68 ms a fit without, 0.52 with, the points the same).
+        for tree in range(min(LEAF_PREFETCH_DISTANCE, trees[cascade])):
+            _prefetch_leaf(flat_leaves, leaves.shape, cascade, tree, leaf_chosen[tree])
         for tree in range(trees[cascade]):
+            if tree + LEAF_PREFETCH_DISTANCE < trees[cascade]:
+                ahead = tree + LEAF_PREFETCH_DISTANCE
+                _prefetch_leaf(flat_leaves, leaves.shape, cascade, ahead, leaf_chosen[ahead])
             leaf = leaves[cascade, tree, leaf_chosen[tree]]
             for index in range(2 * points):
                 shape[index] += leaf[index]

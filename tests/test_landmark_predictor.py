@@ -49,7 +49,7 @@ def test_the_compiled_fit_gives_dlibs_own_points_on_real_frames(woman_video, dli
 def test_colour_pixels_are_read_as_opencvs_gray():
     colours = np.random.default_rng(5).integers(0, 256, size=(4, 4096, 3), dtype=np.uint8)
     gray = cv2.cvtColor(colours, cv2.COLOR_BGR2GRAY)
-    converted = np.array([[_gray_value(pixel) for pixel in row] for row in colours])
+    converted = np.array([[_gray_value(*pixel) for pixel in row] for row in colours])
     assert np.array_equal(converted, gray)
 
 

@@ -572,3 +572,17 @@ def test_the_holes_edges_strided_walk_stops_where_single_steps_stop():
                         offset_x, offset_y, t, direction, reach, expected, found)
                     walks += not math.isnan(expected)
     assert walks > 100
+
+
+def test_the_squints_fixed_point_maps_are_the_ones_opencv_converts_from_float_maps():
+    """The squint's maps are made in OpenCV's fixed point directly; a point converts exactly as
+    ``cv2.convertMaps`` converts a float32 map, halves, negatives and the pixel's edges included."""
+    from glare.render_kernels import to_fixed_point
+
+    steps = np.arange(-64, 64, dtype=np.float32) / np.float32(64.0)  # every half of a 1/32 pixel
+    xs = np.concatenate([steps, steps + np.float32(17.0), np.float32([3.2, -0.01, 120.999, 0.015625])])
+    ys = np.roll(xs, 7)
+    whole, fractions = cv2.convertMaps(xs[None, :], ys[None, :], cv2.CV_16SC2)
+    converted = [to_fixed_point(float(x), float(y)) for x, y in zip(xs, ys)]
+    assert [(int(a), int(b)) for a, b in whole[0]] == [(x, y) for x, y, _ in converted]
+    assert fractions[0].tolist() == [f for _, _, f in converted]

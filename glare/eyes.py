@@ -47,9 +47,10 @@ class Eye:
         xs, ys = [x for x, _ in points], [y for _, y in points]
         width = math.dist(points[0], points[3])
         gap = (math.dist(points[1], points[5]) + math.dist(points[2], points[4])) / 2.0
-        for name, value in (("centre", np.array([sum(xs) / len(xs), sum(ys) / len(ys)])), ("width_px", width),
-                            ("openness", gap / max(width, 1e-6)), ("bounds", ((min(xs), min(ys)), (max(xs), max(ys))))):
-            object.__setattr__(self, name, value)
+        object.__setattr__(self, "centre", np.array([sum(xs) / len(xs), sum(ys) / len(ys)]))
+        object.__setattr__(self, "width_px", width)
+        object.__setattr__(self, "openness", gap / max(width, 1e-6))
+        object.__setattr__(self, "bounds", ((min(xs), min(ys)), (max(xs), max(ys))))
 
     @property
     def corners(self) -> tuple[np.ndarray, np.ndarray]:

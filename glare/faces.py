@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -269,8 +269,17 @@ class _Track:
     """Where a detection last found the face: where it is looked for again once dropped (see
     ``REACQUIRE_S``). Landmarks thrown off the face drift for some frames before they are dropped."""
 
+    _box_of: tuple[np.ndarray, np.ndarray, Box] | None = field(default=None, init=False, repr=False)
+    """The last box worked out, with the two arrays it came from."""
+
     def box(self) -> Box:
-        return _box_around(self.raw_landmarks, self.box_from_landmarks)
+        # Asked for three times a frame with the same landmarks (where the fit starts, the thumbnail, the face
+        # handed on): worked out once for each pair of arrays, which are replaced, never changed in place.
+        cached = self._box_of
+        if cached is None or cached[0] is not self.raw_landmarks or cached[1] is not self.box_from_landmarks:
+            cached = self._box_of = (self.raw_landmarks, self.box_from_landmarks,
+                                     _box_around(self.raw_landmarks, self.box_from_landmarks))
+        return cached[2]
 
 
 def _box_around(landmarks: np.ndarray, box_from_landmarks: np.ndarray) -> Box:

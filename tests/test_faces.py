@@ -408,3 +408,21 @@ def test_a_still_hog_misses_is_found_by_the_cnn_and_counted(woman_video):
     assert detector == "cnn"
     _, detector = FaceFinder(cnn_fallback=False).face_for_label(tilted, labelled)
     assert detector == "label"
+
+
+def test_a_tracks_box_follows_new_landmarks_and_a_new_placement(finder, woman_video):
+    """The box a track hands on is worked out once for its landmarks; either array replaced, it moves with it."""
+    from glare.faces import _box_around
+
+    frame = _frames(woman_video, 1)[0].image
+    tracker = FaceTracker(TrackerSettings(search_in_thread=False), finder)
+    tracker.update(frame, 0.0)
+    (track,) = tracker._tracks
+    first = track.box()
+    assert track.box() == first
+    track.raw_landmarks = track.raw_landmarks + (25.0, -10.0)
+    moved = track.box()
+    assert moved == pytest.approx((first[0] + 25.0, first[1] - 10.0, first[2] + 25.0, first[3] - 10.0))
+    track.box_from_landmarks = track.box_from_landmarks + (0.1, 0.0, 0.1, 0.0)
+    assert track.box() == _box_around(track.raw_landmarks, track.box_from_landmarks)
+    assert track.box()[0] > moved[0]

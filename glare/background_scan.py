@@ -71,10 +71,23 @@ class BackgroundDetector:
         for pending, _ in list(self._pending.values()):
             pending.exception()
 
-    def forget(self) -> None:
-        """Drops the searches under way (after a reset or a cut, their answers belong to old frames): they
-        finish unheard, and their keys are free at once."""
-        self._pending.clear()
+    def forget(self, keep: Hashable | None = None) -> None:
+        """Drops the searches under way (after a reset or a cut, their answers belong to old frames), all but
+        ``keep``'s: those not yet begun are called off, the one running finishes unheard, and their keys are
+        free at once. (Left queued, they ran first and held up the next search, whose answer a frame may be
+        waiting for.)"""
+        for key, (future, _) in list(self._pending.items()):
+            if key != keep:
+                future.cancel()
+                del self._pending[key]
+
+    def file_under(self, key: Hashable, new_key: Hashable) -> bool:
+        """Files the search under way under ``key`` (if any, and ``new_key`` has none) under ``new_key``, its
+        answer to be taken under that; whether it did."""
+        if key not in self._pending or new_key in self._pending:
+            return False
+        self._pending[new_key] = self._pending.pop(key)
+        return True
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

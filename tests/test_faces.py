@@ -426,3 +426,54 @@ def test_a_tracks_box_follows_new_landmarks_and_a_new_placement(finder, woman_vi
     track.box_from_landmarks = track.box_from_landmarks + (0.1, 0.0, 0.1, 0.0)
     assert track.box() == _box_around(track.raw_landmarks, track.box_from_landmarks)
     assert track.box()[0] > moved[0]
+
+
+def test_a_lost_faces_search_waits_for_no_search_of_the_face_that_was(finder, woman_video, monkeypatch):
+    """The face's confirmations and the search for new faces, still asked for when the face was lost (its fit
+    thrown off it), ran on the worker before the search that looks for it again; frames read back to back
+    waited 15-36 ms for all of them. Now the search for new faces under way, a whole frame's, is the look-again,
+    the rest is called off, and the face is back under its id on the next frame."""
+    frames = [f.image for f in _frames(woman_video, 6)]
+    tracker = FaceTracker(TrackerSettings(detect_every=1, new_faces_every=2), finder)
+    (face,) = tracker.update(frames[0], 0.0)
+    for index in range(1, 3):
+        assert len(tracker.update(frames[index], index / 30)) == 1
+    assert len(tracker.background._pending) > 1, "no confirmation and search for new faces asked for"
+    with monkeypatch.context() as patch:
+        patch.setattr(tracker, "_plausible", lambda landmarks, shape: False)  # a hand throws the fit off
+        assert tracker.update(frames[3], 3 / 30) == []
+        started, real_start = [], tracker.background.start
+
+        def start(key, *rest, **named):
+            started.append(key)
+            return real_start(key, *rest, **named)
+
+        patch.setattr(tracker.background, "start", start)
+        assert tracker.update(frames[4], 4 / 30) == []
+    assert list(tracker.background._pending) == ["look again"]
+    assert started == [], "a second whole-frame search was queued behind the one under way"
+    assert [f.track_id for f in tracker.update(frames[5], 5 / 30)] == [face.track_id]
+    tracker.close()
+
+
+def test_forgotten_searches_not_yet_begun_are_called_off():
+    """A search queued behind a running one and then forgotten never runs: its answer would go unheard."""
+    import threading
+
+    release, ran = threading.Event(), []
+    worker = BackgroundDetector()
+
+    def search(image, scale, origin):
+        ran.append(int(image[0, 0]))
+        release.wait()
+        return []
+
+    worker._search = search
+    worker.start("first", np.full((4, 4), 1, np.uint8), 1.0)
+    worker.start("second", np.full((4, 4), 2, np.uint8), 1.0)
+    worker.forget()
+    release.set()
+    worker._executor.submit(lambda: None).result()  # the one worker runs what was queued in turn: all done now
+    worker.close()
+    assert ran in ([1], [])
+    assert worker.take("first") is None and worker.take("second") is None

@@ -397,12 +397,17 @@ class FaceTracker:
             self._scan_step(frame, self._next_step)
             self._next_step = (self._next_step + 1) % steps
 
-    def _confirm(self, frame: np.ndarray, track: _Track) -> None:
-        """HOG on the track's region, scaled to ``confirm_face_px``, here or on the worker thread."""
-        x0, y0, x1, y1 = track.box()
+    def _search_round(self, box: Box) -> tuple[Box, float]:
+        """The region round a face's ``box`` that a confirmation searches, and the scale that brings the face to
+        ``confirm_face_px``."""
+        x0, y0, x1, y1 = box
         size = max(x1 - x0, y1 - y0, 1.0)
         region = (x0 - 0.45 * size, y0 - 0.45 * size, x1 + 0.45 * size, y1 + 0.45 * size)
-        scale = self.settings.confirm_face_px / size
+        return region, self.settings.confirm_face_px / size
+
+    def _confirm(self, frame: np.ndarray, track: _Track) -> None:
+        """HOG on the track's region, scaled to ``confirm_face_px``, here or on the worker thread."""
+        region, scale = self._search_round(track.box())
         if self.background is None:
             self._confirmed(frame, track, self._detect_in(frame, region, scale), track.raw_landmarks)
             return
@@ -464,7 +469,7 @@ class FaceTracker:
                 continue
             track = self._place(self._new_track(box), frame, box)
             if self._plausible(track.raw_landmarks, frame.shape):
-                self._tracks.append(track)
+                self._tracks.append(self._kept(track))
 
     def _search_scale(self, frame: np.ndarray) -> float:
         """The scale whole-frame searches run at: the frame shrunk to ``detect_width``, never enlarged."""
@@ -491,14 +496,17 @@ class FaceTracker:
 
     def _new_track(self, box: Box) -> _Track:
         """A track for the face in ``box``: under the id of a track dropped there lately (``REACQUIRE_S``),
-        else a new one."""
+        else a new one. The id stays a dropped face's until the track is kept (``_kept``): a face found where it
+        was lost, but whose landmarks cannot be followed yet (a hand still across it), is looked for again."""
         places = [place for _, place, _ in self._dropped]
         place = best_overlap(places, box)
-        if place is None:
-            track_id = next(self._ids)
-        else:
-            track_id = self._dropped.pop(places.index(place))[0]
+        track_id = next(self._ids) if place is None else self._dropped[places.index(place)][0]
         return _Track(track_id, np.zeros((0, 2)), np.zeros(4), filter_for_strength(self.settings.smoothing))
+
+    def _kept(self, track: _Track) -> _Track:
+        """``track``, followed from now on: its id is no dropped face's any more."""
+        self._dropped = [entry for entry in self._dropped if entry[0] != track.track_id]
+        return track
 
     def _remember_dropped(self, track: _Track) -> None:
         """Keeps a dropped track's id for ``REACQUIRE_S``, with where a detection last found its face."""
@@ -517,12 +525,22 @@ class FaceTracker:
         """No face is followed (one was lost a moment ago, a hand across it, or none is in view): the whole
         frame is searched on the worker thread, not on the frame's path, where it took 8 ms at 640x360 and 12
         at 1080p (the runs' longest frames, and every frame while nobody sat in front of the camera). A face
-        lost a moment ago is gone a frame longer, then back under its id; one that steps in is found a frame
-        later than a search on the frame's path would find it."""
+        lost a moment ago (``REACQUIRE_S``) is also looked for where it was, here, as a confirmation looks
+        (1-2 ms), and is back under its id on the first frame that shows it there; one that steps in is found
+        a frame later than a search on the frame's path would find it."""
         answer = self.background.take("look again")
-        if answer is None and self._looked:
+        if answer is None and self._dropped:
+            found = [box for _, place, _ in self._dropped[-self.settings.max_faces:]
+                     for box in self._detect_in(frame, *self._search_round(place))]
+            if found:
+                self._detect(frame, found=found)
+                if self._tracks:
+                    return
+        elif answer is None and self._looked:
             # Asked a frame ago: live, it is long done (8 ms of a 33 ms frame); frames read faster than
-            # that (a file rendered) wait for it, so the face is never gone longer.
+            # that (a file rendered) wait for it, so that a face that steps in is never found later. (Not for
+            # a face lost a moment ago, looked for where it was above: the frame after a hand threw its fit
+            # off waited 11-36 ms for this search on a clip read back to back.)
             self.background.wait()
             answer = self.background.take("look again")
         self._looked = False
@@ -531,8 +549,8 @@ class FaceTracker:
             if self._tracks:
                 return
         # A search for new faces still under way searches the whole frame too, a frame or two earlier: its
-        # answer serves. A search begun now waited behind it, and behind the lost face's confirmations, which
-        # are moot: on a clip read back to back the next frame waited 15-36 ms for all of them.
+        # answer serves, where a search begun now waited behind it and behind the lost face's confirmations,
+        # which are moot.
         searching = self.background.file_under("new faces", "look again")
         self.background.forget(keep="look again")
         self._looked = searching or self.background.start("look again", frame.copy(), self._search_scale(frame))
@@ -565,7 +583,7 @@ class FaceTracker:
                 track = self._new_track(box)
             self._place(track, frame, box)
             if self._plausible(track.raw_landmarks, frame.shape):
-                kept.append(track)
+                kept.append(self._kept(track))
         # Tracks that no detection confirmed are dropped: their landmarks may be fitted to a hand.
         for track in self._tracks:
             if track not in kept:

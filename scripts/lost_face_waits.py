@@ -1,8 +1,9 @@
 """How long frames wait for the worker thread's search after the face is lost, on a clip read back to back.
 
-Live, a face lost a moment ago (a hand across it, a fit thrown off it) is looked for again on the worker
-thread, and its answer is long done by the next frame. A clip read faster than real time (a file rendered,
-`glare bench`) waits for it on the next frame instead (``FaceTracker._look_again``). This runs the whole
+With no face followed, the whole frame is searched again on the worker thread; live, its answer is long
+done by the next frame. A clip read faster than real time (a file rendered, `glare bench`) waits for it on
+the next frame instead (``FaceTracker._look_again``; since the fourteenth speed pass not while a face lost a
+moment ago is looked for where it was, on the frame's path). This runs the whole
 effect over the clip ``--passes`` times, each pass with a fresh engine, and prints every such wait over
 ``--min-ms`` with the searches that were still asked for then (their key, and whether each was running).
 Whether a face is lost in a pass depends on when the worker's answers arrive, so the count differs from run

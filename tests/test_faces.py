@@ -247,11 +247,14 @@ def test_a_face_lost_a_moment_ago_is_looked_for_off_the_frames_path(finder, woma
     # (Covering it at once reads as a cut, searched there and then; what follows is the test.)
     searched_here = []
     detect = finder.detect
-    monkeypatch.setattr(finder, "detect", lambda *arguments: searched_here.append(1) or detect(*arguments))
+    monkeypatch.setattr(finder, "detect",
+                        lambda image, *rest: searched_here.append(image.shape[1]) or detect(image, *rest))
     index += 1
     ids = [[f.track_id for f in tracker.update(image, (index + k) / 30)] for k, image in enumerate(frames[index:])]
     tracker.close()
-    assert not searched_here, "a whole frame was searched on the frame's path"
+    # Only the lost face's own surroundings, at a confirmation's scale (about 1.9 faces across).
+    assert all(width <= 2 * tracker.settings.confirm_face_px for width in searched_here), \
+        "a whole frame was searched on the frame's path"
     assert ids[-1] == [face.track_id] and ids.index([face.track_id]) <= 4
 
 
@@ -428,32 +431,35 @@ def test_a_tracks_box_follows_new_landmarks_and_a_new_placement(finder, woman_vi
     assert track.box()[0] > moved[0]
 
 
-def test_a_lost_faces_search_waits_for_no_search_of_the_face_that_was(finder, woman_video, monkeypatch):
-    """The face's confirmations and the search for new faces, still asked for when the face was lost (its fit
-    thrown off it), ran on the worker before the search that looks for it again; frames read back to back
-    waited 15-36 ms for all of them. Now the search for new faces under way, a whole frame's, is the look-again,
-    the rest is called off, and the face is back under its id on the next frame."""
+def test_a_lost_face_is_looked_for_where_it_was_and_no_frame_waits_for_the_worker(finder, woman_video, monkeypatch):
+    """The frame after a face was lost (its fit thrown off it) waited for the worker's whole-frame search, on a
+    clip read back to back, and that search was queued behind the face's confirmations and the search for new
+    faces: 11-36 ms. Now the lost face is looked for in its own surroundings on the frame's path, the search
+    for new faces under way is the whole-frame look-again, the rest is called off, and no frame waits."""
     frames = [f.image for f in _frames(woman_video, 6)]
     tracker = FaceTracker(TrackerSettings(detect_every=1, new_faces_every=2), finder)
     (face,) = tracker.update(frames[0], 0.0)
     for index in range(1, 3):
         assert len(tracker.update(frames[index], index / 30)) == 1
     assert len(tracker.background._pending) > 1, "no confirmation and search for new faces asked for"
+    waited, started, real_start = [], [], tracker.background.start
+
+    def start(key, *rest, **named):
+        started.append(key)
+        return real_start(key, *rest, **named)
+
+    monkeypatch.setattr(tracker.background, "wait", lambda: waited.append(1))
+    monkeypatch.setattr(tracker.background, "start", start)
     with monkeypatch.context() as patch:
         patch.setattr(tracker, "_plausible", lambda landmarks, shape: False)  # a hand throws the fit off
         assert tracker.update(frames[3], 3 / 30) == []
-        started, real_start = [], tracker.background.start
-
-        def start(key, *rest, **named):
-            started.append(key)
-            return real_start(key, *rest, **named)
-
-        patch.setattr(tracker.background, "start", start)
-        assert tracker.update(frames[4], 4 / 30) == []
+    started.clear()
+    assert tracker.update(covered(frames[4], face.box), 4 / 30) == []  # still behind the hand
     assert list(tracker.background._pending) == ["look again"]
     assert started == [], "a second whole-frame search was queued behind the one under way"
     assert [f.track_id for f in tracker.update(frames[5], 5 / 30)] == [face.track_id]
     tracker.close()
+    assert not waited, "a frame waited for the worker"
 
 
 def test_forgotten_searches_not_yet_begun_are_called_off():
@@ -477,3 +483,19 @@ def test_forgotten_searches_not_yet_begun_are_called_off():
     worker.close()
     assert ran in ([1], [])
     assert worker.take("first") is None and worker.take("second") is None
+
+
+def test_a_face_found_where_it_was_lost_but_not_yet_followable_keeps_its_id(finder, woman_video, monkeypatch):
+    """Found again where it was lost while its landmarks still could not be followed (a hand across it), the
+    face gave up its id to that try: when it could be followed, it came back as a new face and its effect
+    started over."""
+    frames = [f.image for f in _frames(woman_video, 4)]
+    tracker = FaceTracker(TrackerSettings(detect_every=1), finder)
+    (face,) = tracker.update(frames[0], 0.0)
+    with monkeypatch.context() as patch:
+        patch.setattr(tracker, "_plausible", lambda landmarks, shape: False)  # a hand throws the fit off
+        assert tracker.update(frames[1], 1 / 30) == []
+        assert tracker.update(frames[2], 2 / 30) == []  # found where it was, its fit thrown again
+    assert [track_id for track_id, _, _ in tracker._dropped] == [face.track_id]
+    assert [f.track_id for f in tracker.update(frames[3], 3 / 30)] == [face.track_id]
+    tracker.close()

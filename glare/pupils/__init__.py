@@ -7,7 +7,6 @@ never raises on a strange crop: it answers "not found" (confidence 0).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,14 +54,8 @@ class PupilLocator(Protocol):
 
 def to_frame(crop: EyeCrop, found: CropPupil) -> Pupil:
     """A crop-pixel answer mapped into the frame the crop came from."""
-    # In plain floats: on one point, NumPy's per-call overhead was most of the cost (twice a face a frame).
-    (a, b, shift_x), (c, d, shift_y) = crop.to_frame.tolist()
-    x, y = float(found.centre[0]), float(found.centre[1])
-    return Pupil(
-        (a * x + b * y + shift_x, c * x + d * y + shift_y),
-        float(found.iris_radius) * math.hypot(a, c),
-        min(max(float(found.confidence), 0.0), 1.0),
-    )
+    return Pupil(crop.point_to_frame(found.centre), float(found.iris_radius) * crop.frame_px_per_crop_px,
+                 min(max(float(found.confidence), 0.0), 1.0))
 
 
 def not_found(crop: EyeCrop) -> Pupil:

@@ -551,9 +551,13 @@ class FaceTracker:
         # A search for new faces still under way searches the whole frame too, a frame or two earlier: its
         # answer serves, where a search begun now waited behind it and behind the lost face's confirmations,
         # which are moot.
-        searching = self.background.file_under("new faces", "look again")
+        self.background.file_under("new faces", "look again")
         self.background.forget(keep="look again")
-        self._looked = searching or self.background.start("look again", frame.copy(), self._search_scale(frame))
+        # Refused where a look-again is under way: the one filed just above, or an earlier frame's (started while
+        # a lost face was also looked for where it was). Either way one is, and the next frame waits for it: a file
+        # read back to back never took that earlier one's answer, nor started a search behind it.
+        self.background.start("look again", frame.copy(), self._search_scale(frame))
+        self._looked = True
 
     def _detect(self, frame: np.ndarray, cut: bool = False, found: list[Box] | None = None) -> None:
         """Search the frame for faces (or take the boxes ``found`` in it a frame or two ago). A detection that

@@ -445,8 +445,10 @@ def test_a_lost_face_is_looked_for_where_it_was_and_no_frame_waits_for_the_worke
     waited, started, real_start = [], [], tracker.background.start
 
     def start(key, *rest, **named):
-        started.append(key)
-        return real_start(key, *rest, **named)
+        if real_start(key, *rest, **named):
+            started.append(key)
+            return True
+        return False
 
     monkeypatch.setattr(tracker.background, "wait", lambda: waited.append(1))
     monkeypatch.setattr(tracker.background, "start", start)
@@ -460,6 +462,47 @@ def test_a_lost_face_is_looked_for_where_it_was_and_no_frame_waits_for_the_worke
     assert [f.track_id for f in tracker.update(frames[5], 5 / 30)] == [face.track_id]
     tracker.close()
     assert not waited, "a frame waited for the worker"
+
+
+class _AnsweredWhenWaitedFor(BackgroundDetector):
+    """A worker on a machine so busy that a search's answer is there only once a frame has waited for it."""
+
+    def __init__(self):
+        super().__init__()
+        self._waited_for: set = set()
+
+    def wait(self):
+        self._waited_for |= set(self._pending)
+        super().wait()
+
+    def take(self, key):
+        if key not in self._waited_for:
+            return None
+        self._waited_for.discard(key)
+        return super().take(key)
+
+
+def test_a_face_that_comes_back_after_the_lost_faces_moment_is_found_on_a_busy_machine(finder, woman_video):
+    """A whole-frame look-again under way while the lost face was still looked for where it was was not waited
+    for once that moment (``REACQUIRE_S``) had passed: no new one could start behind it, and on a file read back
+    to back (or a busy machine) the face that came back was never found again."""
+    frames = [f.image for f in _frames(woman_video, 2)]
+    tracker = FaceTracker(TrackerSettings(detect_every=1, new_faces_every=2), finder)
+    tracker.background.close()
+    tracker.background = _AnsweredWhenWaitedFor()
+    (face,) = tracker.update(frames[0], 0.0)
+    hidden = covered(frames[1], face.box)
+    index = 1
+    while tracker.update(hidden, index / 30):
+        index += 1
+        assert index < 12, "the covered face was never dropped"
+    lost_at = index / 30
+    while index / 30 <= lost_at + REACQUIRE_S:  # behind the hand until the lost face's moment has passed
+        index += 1
+        assert tracker.update(hidden, index / 30) == []
+    found = [tracker.update(frames[1], (index + k) / 30) for k in range(1, 4)]
+    tracker.close()
+    assert [f.track_id for f in found[-1]] != [], "the face that came back was never found"
 
 
 def test_forgotten_searches_not_yet_begun_are_called_off():

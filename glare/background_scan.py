@@ -53,6 +53,10 @@ class BackgroundDetector:
         self._pending[key] = (self._executor.submit(self._search, image, scale, origin), asked_with)
         return True
 
+    def under_way(self, key: Hashable) -> bool:
+        """Whether a search under ``key`` has been started and its answer not yet taken (or forgotten)."""
+        return key in self._pending
+
     def _search(self, image: np.ndarray, scale: float, origin: tuple[float, float]) -> list[Box]:
         gray = scaled_gray(image, scale)
         return [box_in_frame(rect_box(r), scale, origin) for r in self._detector(gray, self.upsample)]

@@ -553,10 +553,11 @@ class FaceTracker:
         # which are moot.
         self.background.file_under("new faces", "look again")
         self.background.forget(keep="look again")
-        # Refused where a look-again is under way: the one filed just above, or an earlier frame's (started while
-        # a lost face was also looked for where it was). Either way one is, and the next frame waits for it: a file
-        # read back to back never took that earlier one's answer, nor started a search behind it.
-        self.background.start("look again", frame.copy(), self._search_scale(frame))
+        # One may be under way already: the one filed just above, or an earlier frame's (started while a lost face
+        # was also looked for where it was). Either way the next frame waits for it: a file read back to back never
+        # took that earlier one's answer, nor started a search behind it. (No copy of the frame where none starts.)
+        if not self.background.under_way("look again"):
+            self.background.start("look again", frame.copy(), self._search_scale(frame))
         self._looked = True
 
     def _detect(self, frame: np.ndarray, cut: bool = False, found: list[Box] | None = None) -> None:
